@@ -1,0 +1,136 @@
+package domain
+
+import "slices"
+
+// Role is what an account may do.
+type Role string
+
+// The roles.
+const (
+	RoleAdmin      Role = "admin"       // the organisation department: everything
+	RoleLeader     Role = "leader"      // reads everything, writes nothing
+	RoleTownAdmin  Role = "town_admin"  // one town and its villages
+	RoleTeamLeader Role = "team_leader" // the villages assigned to it
+	RoleCadre      Role = "cadre"       // the villages assigned to it
+)
+
+// Roles lists every role, in order of reach.
+var Roles = []Role{RoleAdmin, RoleLeader, RoleTownAdmin, RoleTeamLeader, RoleCadre}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
+
+// VillageLevel reports whether r is scoped to assigned villages.
+func (r Role) VillageLevel() bool { return r == RoleTeamLeader || r == RoleCadre }
+
+// Caller is the authenticated account a service acts for, with the scope
+// it was loaded with and the request it came in.
+type Caller struct {
+	UserID     string
+	Name       string
+	Role       Role
+	TownID     string   // town_admin: its town
+	VillageIDs []string // team_leader, cadre: assigned villages
+	// VillageTownIDs are the towns of VillageIDs, which village-level roles may read.
+	VillageTownIDs []string
+	RequestID      string
+}
+
+// System is the caller for work started from the shell or at start-up.
+func System(requestID string) Caller {
+	return Caller{UserID: "system", Name: "system", Role: RoleAdmin, RequestID: requestID}
+}
+
+// Scope says which records of a kind a caller may see. The zero Scope
+// matches nothing: access is denied by default.
+type Scope struct {
+	All     bool     // every record
+	IDs     []string // records with these ids
+	TownIDs []string // records belonging to these towns
+}
+
+// Empty reports whether the scope matches nothing.
+func (s Scope) Empty() bool { return !s.All && len(s.IDs) == 0 && len(s.TownIDs) == 0 }
+
+// ReadsAll reports whether the caller may read every record.
+func (c Caller) ReadsAll() bool { return c.Role == RoleAdmin || c.Role == RoleLeader }
+
+// VillageScope is the set of villages the caller may see.
+func (c Caller) VillageScope() Scope {
+	switch {
+	case c.ReadsAll():
+		return Scope{All: true}
+	case c.Role == RoleTownAdmin && c.TownID != "":
+		return Scope{TownIDs: []string{c.TownID}}
+	case c.Role.VillageLevel():
+		return Scope{IDs: c.VillageIDs}
+	}
+	return Scope{}
+}
+
+// TownScope is the set of towns the caller may see.
+func (c Caller) TownScope() Scope {
+	switch {
+	case c.ReadsAll():
+		return Scope{All: true}
+	case c.Role == RoleTownAdmin && c.TownID != "":
+		return Scope{IDs: []string{c.TownID}}
+	case c.Role.VillageLevel():
+		return Scope{IDs: c.VillageTownIDs}
+	}
+	return Scope{}
+}
+
+// UserScope is the set of accounts the caller may see: everyone for the
+// district roles, the accounts of its town for a town admin, and itself
+// otherwise.
+func (c Caller) UserScope() Scope {
+	switch {
+	case c.ReadsAll():
+		return Scope{All: true}
+	case c.Role == RoleTownAdmin && c.TownID != "":
+		return Scope{IDs: []string{c.UserID}, TownIDs: []string{c.TownID}}
+	case c.UserID != "":
+		return Scope{IDs: []string{c.UserID}}
+	}
+	return Scope{}
+}
+
+// CanSeeVillage reports whether a village of the given town is in scope.
+func (c Caller) CanSeeVillage(villageID, townID string) bool {
+	return c.VillageScope().Matches(villageID, townID)
+}
+
+// Matches reports whether a record with this id, belonging to this town, is in the scope.
+func (s Scope) Matches(id string, townIDs ...string) bool {
+	if s.All {
+		return true
+	}
+	if slices.Contains(s.IDs, id) {
+		return true
+	}
+	for _, t := range townIDs {
+		if slices.Contains(s.TownIDs, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// Page asks for one page of a list: at most Limit items after the cursor.
+type Page struct {
+	Limit int
+	After string // the id of the last item of the previous page
+}
+
+// Page limits.
+const (
+	DefaultPageLimit = 50
+	MaxPageLimit     = 500
+)
+
+// List is one page of results; Next is empty on the last page.
+type List[T any] struct {
+	Items []T
+	Next  string
+}

@@ -1,0 +1,63 @@
+package domain
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// AuditEntry records one write: who made it, when, to what, and in which request.
+type AuditEntry struct {
+	ID        string
+	At        time.Time
+	UserID    string
+	Role      Role
+	Entity    string // "town", "village", "user", "session", ...
+	EntityID  string
+	Action    string // "create", "update", "import", "login", ...
+	RequestID string
+	TownID    string // the town the entity belongs to, when it has one
+}
+
+// AuditFilter narrows an audit listing; empty fields match everything.
+type AuditFilter struct {
+	Entity   string
+	EntityID string
+	UserID   string
+	Action   string
+	From, To time.Time // To is exclusive; zero means open
+}
+
+// AuditStore keeps the audit trail.
+type AuditStore interface {
+	AppendAudit(ctx context.Context, e AuditEntry) error
+	ListAudit(ctx context.Context, f AuditFilter, p Page) (List[AuditEntry], error)
+}
+
+// Auditor appends audit entries for a caller's writes.
+type Auditor struct {
+	Store AuditStore
+	Now   Clock
+}
+
+// Record appends one entry. The write it describes has already happened;
+// an error here is returned so the caller learns the trail is incomplete.
+func (a Auditor) Record(ctx context.Context, c Caller, entity, id, action, townID string) error {
+	now := a.Now()
+	err := a.Store.AppendAudit(ctx, AuditEntry{
+		ID: NewID(now), At: now, UserID: c.UserID, Role: c.Role,
+		Entity: entity, EntityID: id, Action: action, RequestID: c.RequestID, TownID: townID,
+	})
+	if err != nil {
+		return fmt.Errorf("audit %s %s: %w", action, entity, err)
+	}
+	return nil
+}
+
+// List returns audit entries to an admin.
+func (a Auditor) List(ctx context.Context, c Caller, f AuditFilter, p Page) (List[AuditEntry], error) {
+	if c.Role != RoleAdmin {
+		return List[AuditEntry]{}, Forbidden()
+	}
+	return a.Store.ListAudit(ctx, f, p)
+}

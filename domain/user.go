@@ -1,0 +1,343 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// User is an account. Phone is the login; PasswordHash never leaves the server.
+type User struct {
+	ID           string
+	Name         string
+	Phone        string
+	PasswordHash string
+	Role         Role
+	TownID       string   // town_admin: its town
+	VillageIDs   []string // team_leader, cadre: assigned villages
+	// TownIDs is derived: TownID and the towns of VillageIDs. A town admin
+	// sees the accounts whose TownIDs hold its town.
+	TownIDs   []string
+	Disabled  bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// UserFilter narrows an account listing.
+type UserFilter struct {
+	Scope        Scope
+	Role         Role
+	TownID       string
+	VillageID    string
+	NameContains string
+}
+
+// UserStore keeps accounts.
+type UserStore interface {
+	InsertUser(ctx context.Context, u User) error
+	UpdateUser(ctx context.Context, u User) error
+	GetUser(ctx context.Context, id string, s Scope) (User, error)
+	UserByPhone(ctx context.Context, phone string) (User, error)
+	ListUsers(ctx context.Context, f UserFilter, p Page) (List[User], error)
+	CountUsers(ctx context.Context) (int64, error)
+}
+
+// PasswordHasher hashes and checks passwords (argon2id in production).
+type PasswordHasher interface {
+	Hash(password string) (string, error)
+	Verify(hash, password string) (bool, error)
+}
+
+// Password length limits.
+const (
+	MinPasswordLen = 8
+	MaxPasswordLen = 128
+)
+
+var phoneRE = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
+
+// ValidPhone reports whether s is a mainland China mobile number.
+func ValidPhone(s string) bool { return phoneRE.MatchString(s) }
+
+// UserService manages accounts.
+type UserService struct {
+	Store  UserStore
+	Org    OrgStore
+	Hasher PasswordHasher
+	Audit  Auditor
+	Now    Clock
+}
+
+// UserInput creates an account.
+type UserInput struct {
+	Name       string
+	Phone      string
+	Password   string
+	Role       Role
+	TownID     string
+	VillageIDs []string
+}
+
+// UserPatch changes an account; nil fields stay as they are.
+type UserPatch struct {
+	Name       *string
+	Phone      *string
+	Password   *string
+	Role       *Role
+	TownID     *string
+	VillageIDs *[]string
+	Disabled   *bool
+}
+
+func validatePassword(v *Validator, pw string) {
+	n := len([]rune(pw))
+	switch {
+	case n == 0:
+		v.Add("password", FieldRequired, "password is required")
+	case n < MinPasswordLen:
+		v.Add("password", FieldTooShort, fmt.Sprintf("password must be at least %d characters", MinPasswordLen))
+	case n > MaxPasswordLen:
+		v.Add("password", FieldTooLong, fmt.Sprintf("password must be at most %d characters", MaxPasswordLen))
+	}
+}
+
+// resolveScope checks an account's role, town and villages against each
+// other and against what the caller may grant, and derives its TownIDs.
+func (s UserService) resolveScope(ctx context.Context, c Caller, v *Validator, u *User) error {
+	if !u.Role.Valid() {
+		v.Add("role", FieldInvalid, "role must be one of admin, leader, town_admin, team_leader, cadre")
+		return nil
+	}
+	if c.Role == RoleTownAdmin && !u.Role.VillageLevel() {
+		return Forbidden()
+	}
+	u.VillageIDs = slices.Compact(slices.Sorted(slices.Values(u.VillageIDs)))
+	u.TownIDs = nil
+	switch {
+	case u.Role == RoleTownAdmin:
+		if len(u.VillageIDs) > 0 {
+			v.Add("villageIds", FieldInvalid, "a town admin is scoped by townId, not villages")
+		}
+		if v.Required("townId", u.TownID) {
+			if _, err := s.Org.GetTown(ctx, u.TownID, Scope{All: true}); errors.Is(err, ErrNotFound) {
+				v.Add("townId", FieldUnknown, "no such town")
+			} else if err != nil {
+				return err
+			}
+			u.TownIDs = []string{u.TownID}
+		}
+	case u.Role.VillageLevel():
+		if u.TownID != "" {
+			v.Add("townId", FieldInvalid, "team leaders and cadres are scoped by villageIds")
+		}
+		if len(u.VillageIDs) > 200 {
+			v.Add("villageIds", FieldRange, "at most 200 villages")
+			return nil
+		}
+		vs, err := s.Org.VillagesByIDs(ctx, u.VillageIDs)
+		if err != nil {
+			return err
+		}
+		found := map[string]string{}
+		for _, vil := range vs {
+			found[vil.ID] = vil.TownID
+		}
+		for _, id := range u.VillageIDs {
+			town, ok := found[id]
+			if !ok {
+				v.Add("villageIds", FieldUnknown, "no such village: "+id)
+				continue
+			}
+			if c.Role == RoleTownAdmin && town != c.TownID {
+				v.Add("villageIds", FieldUnknown, "no such village in your town: "+id)
+				continue
+			}
+			if !slices.Contains(u.TownIDs, town) {
+				u.TownIDs = append(u.TownIDs, town)
+			}
+		}
+		if c.Role == RoleTownAdmin && !slices.Contains(u.TownIDs, c.TownID) {
+			// A town admin's accounts stay visible to it even before they get villages.
+			u.TownIDs = append(u.TownIDs, c.TownID)
+		}
+		slices.Sort(u.TownIDs)
+	default:
+		if u.TownID != "" || len(u.VillageIDs) > 0 {
+			v.Add("role", FieldInvalid, "admins and leaders have district scope and take no townId or villageIds")
+		}
+	}
+	return nil
+}
+
+// Create adds an account. Admins create any; a town admin creates team
+// leaders and cadres for the villages of its town.
+func (s UserService) Create(ctx context.Context, c Caller, in UserInput) (User, error) {
+	if c.Role != RoleAdmin && c.Role != RoleTownAdmin {
+		return User{}, Forbidden()
+	}
+	u := User{
+		Name: strings.TrimSpace(in.Name), Phone: strings.TrimSpace(in.Phone), Role: in.Role,
+		TownID: strings.TrimSpace(in.TownID), VillageIDs: in.VillageIDs,
+	}
+	var v Validator
+	if v.Required("name", u.Name) {
+		v.MaxLen("name", u.Name, maxName)
+	}
+	if v.Required("phone", u.Phone) && !ValidPhone(u.Phone) {
+		v.Add("phone", FieldInvalid, "phone must be an 11-digit mobile number")
+	}
+	validatePassword(&v, in.Password)
+	if v.Required("role", string(u.Role)) {
+		if err := s.resolveScope(ctx, c, &v, &u); err != nil {
+			return User{}, fmt.Errorf("create user: %w", err)
+		}
+	}
+	if err := v.Err(); err != nil {
+		return User{}, err
+	}
+	hash, err := s.Hasher.Hash(in.Password)
+	if err != nil {
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	now := s.Now()
+	u.ID, u.PasswordHash, u.CreatedAt, u.UpdatedAt = NewID(now), hash, now, now
+	if err := s.Store.InsertUser(ctx, u); err != nil {
+		if errors.Is(err, ErrDuplicate) {
+			return User{}, takenErr("phone", "an account with this phone already exists")
+		}
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	return u, s.Audit.Record(ctx, c, "user", u.ID, "create", first(u.TownIDs))
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+// Get returns an account in the caller's scope.
+func (s UserService) Get(ctx context.Context, c Caller, id string) (User, error) {
+	u, err := s.Store.GetUser(ctx, id, c.UserScope())
+	if errors.Is(err, ErrNotFound) {
+		return User{}, NotFound("user")
+	}
+	return u, err
+}
+
+// List lists the accounts in the caller's scope.
+func (s UserService) List(ctx context.Context, c Caller, f UserFilter, p Page) (List[User], error) {
+	f.Scope = c.UserScope()
+	if f.Scope.Empty() {
+		return List[User]{}, nil
+	}
+	return s.Store.ListUsers(ctx, f, p)
+}
+
+// Update changes an account. Admins change any; a town admin changes the
+// team leaders and cadres of its town.
+func (s UserService) Update(ctx context.Context, c Caller, id string, p UserPatch) (User, error) {
+	u, err := s.Get(ctx, c, id)
+	if err != nil {
+		return User{}, err
+	}
+	if c.Role != RoleAdmin && !(c.Role == RoleTownAdmin && u.Role.VillageLevel()) {
+		return User{}, Forbidden()
+	}
+	var v Validator
+	if p.Name != nil {
+		u.Name = strings.TrimSpace(*p.Name)
+		if v.Required("name", u.Name) {
+			v.MaxLen("name", u.Name, maxName)
+		}
+	}
+	phoneChanged := false
+	if p.Phone != nil && strings.TrimSpace(*p.Phone) != u.Phone {
+		u.Phone = strings.TrimSpace(*p.Phone)
+		phoneChanged = true
+		if !ValidPhone(u.Phone) {
+			v.Add("phone", FieldInvalid, "phone must be an 11-digit mobile number")
+		}
+	}
+	if p.Password != nil {
+		validatePassword(&v, *p.Password)
+	}
+	if p.Role != nil {
+		u.Role = *p.Role
+	}
+	if p.TownID != nil {
+		u.TownID = strings.TrimSpace(*p.TownID)
+	}
+	if p.VillageIDs != nil {
+		u.VillageIDs = *p.VillageIDs
+	}
+	if p.Disabled != nil {
+		if *p.Disabled && u.ID == c.UserID {
+			v.Add("disabled", FieldInvalid, "you cannot disable your own account")
+		}
+		u.Disabled = *p.Disabled
+	}
+	if err := s.resolveScope(ctx, c, &v, &u); err != nil {
+		return User{}, fmt.Errorf("update user: %w", err)
+	}
+	if err := v.Err(); err != nil {
+		return User{}, err
+	}
+	if phoneChanged {
+		if other, err := s.Store.UserByPhone(ctx, u.Phone); err == nil && other.ID != u.ID {
+			return User{}, takenErr("phone", "an account with this phone already exists")
+		} else if err != nil && !errors.Is(err, ErrNotFound) {
+			return User{}, fmt.Errorf("update user: %w", err)
+		}
+	}
+	if p.Password != nil {
+		if u.PasswordHash, err = s.Hasher.Hash(*p.Password); err != nil {
+			return User{}, fmt.Errorf("update user: %w", err)
+		}
+	}
+	u.UpdatedAt = s.Now()
+	if err := s.Store.UpdateUser(ctx, u); err != nil {
+		return User{}, fmt.Errorf("update user: %w", err)
+	}
+	return u, s.Audit.Record(ctx, c, "user", u.ID, "update", first(u.TownIDs))
+}
+
+// Caller loads the account behind a token as a Caller. A missing or
+// disabled account is unauthorized.
+func (s UserService) Caller(ctx context.Context, userID, requestID string) (Caller, error) {
+	u, err := s.Store.GetUser(ctx, userID, Scope{All: true})
+	if errors.Is(err, ErrNotFound) || err == nil && u.Disabled {
+		return Caller{}, &Error{Kind: KindUnauthorized, Code: "invalid_token", Message: "the account no longer exists or is disabled"}
+	}
+	if err != nil {
+		return Caller{}, fmt.Errorf("load caller: %w", err)
+	}
+	c := Caller{UserID: u.ID, Name: u.Name, Role: u.Role, TownID: u.TownID, RequestID: requestID}
+	if u.Role.VillageLevel() {
+		c.VillageIDs = u.VillageIDs
+		c.VillageTownIDs = u.TownIDs
+	}
+	return c, nil
+}
+
+// EnsureAdmin creates the first admin account when no account exists.
+// It reports whether it created one.
+func (s UserService) EnsureAdmin(ctx context.Context, phone, password string) (bool, error) {
+	n, err := s.Store.CountUsers(ctx)
+	if err != nil {
+		return false, fmt.Errorf("ensure admin: %w", err)
+	}
+	if n > 0 {
+		return false, nil
+	}
+	_, err = s.Create(ctx, System("startup"), UserInput{Name: "管理员", Phone: phone, Password: password, Role: RoleAdmin})
+	if err != nil {
+		return false, fmt.Errorf("ensure admin: %w", err)
+	}
+	return true, nil
+}

@@ -1,0 +1,276 @@
+// Package mongo implements zhucun's domain stores on MongoDB with the
+// official driver. The same code runs against MongoDB 7+ in production and
+// against FerretDB (embedded, SQLite or PostgreSQL) by default and in tests,
+// so it uses only what both do correctly (see shared/FERRETDB.md): no
+// transactions, no $lookup, one accumulator per $group, no concurrent
+// updates of one document on any code path.
+//
+// Driver errors are translated here into domain errors; mongo.ErrNoDocuments
+// and E11000 never leave the package.
+package mongo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
+
+	"zhucun/domain"
+)
+
+// Collection names.
+const (
+	colTowns         = "towns"
+	colVillages      = "villages"
+	colUsers         = "users"
+	colRefresh       = "refresh_tokens"
+	colRefreshUsed   = "refresh_tokens_used"
+	colRevoked       = "revoked_families"
+	colWeChat        = "wechat_bindings"
+	colAudit         = "audit"
+	defaultTimeout   = 10 * time.Second
+	connectTimeout   = 15 * time.Second
+	maxQueryDuration = 30 * time.Second
+)
+
+// Store is the MongoDB implementation of the domain's store interfaces.
+type Store struct {
+	client  *mongo.Client
+	db      *mongo.Database
+	timeout time.Duration
+}
+
+var (
+	_ domain.OrgStore     = (*Store)(nil)
+	_ domain.UserStore    = (*Store)(nil)
+	_ domain.SessionStore = (*Store)(nil)
+	_ domain.AuditStore   = (*Store)(nil)
+)
+
+// Options tune a Store.
+type Options struct {
+	// Timeout bounds every single storage call; zero means 10 s.
+	Timeout time.Duration
+}
+
+// Open connects to uri, selects database name, checks the server answers
+// and ensures the indexes. Writes are acknowledged by the majority and
+// journaled, so an acknowledged write survives a crash.
+func Open(ctx context.Context, uri, name string, o Options) (*Store, error) {
+	if o.Timeout <= 0 {
+		o.Timeout = defaultTimeout
+	}
+	opts := options.Client().ApplyURI(uri).
+		SetWriteConcern(writeconcern.Majority()).
+		SetTimeout(maxQueryDuration).
+		SetConnectTimeout(connectTimeout).
+		SetServerSelectionTimeout(connectTimeout).
+		SetAppName("zhucun")
+	client, err := mongo.Connect(opts)
+	if err != nil {
+		return nil, fmt.Errorf("connect to MongoDB: %w", err)
+	}
+	s := &Store{client: client, db: client.Database(name), timeout: o.Timeout}
+	if err := s.Ping(ctx); err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	if err := s.ensureIndexes(ctx); err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close disconnects.
+func (s *Store) Close(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if err := s.client.Disconnect(ctx); err != nil {
+		return fmt.Errorf("disconnect from MongoDB: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if err := s.db.RunCommand(ctx, bson.D{{Key: "ping", Value: 1}}).Err(); err != nil {
+		return fmt.Errorf("ping MongoDB: %w: %w", domain.ErrUnavailable, err)
+	}
+	return nil
+}
+
+func (s *Store) ensureIndexes(ctx context.Context) error {
+	idx := map[string][]mongo.IndexModel{
+		colTowns: {{Keys: bson.D{{Key: "name", Value: 1}}, Options: options.Index().SetUnique(true).SetName("name_unique")}},
+		colVillages: {
+			{Keys: bson.D{{Key: "townId", Value: 1}, {Key: "name", Value: 1}}, Options: options.Index().SetUnique(true).SetName("town_name_unique")},
+		},
+		colUsers: {
+			{Keys: bson.D{{Key: "phone", Value: 1}}, Options: options.Index().SetUnique(true).SetName("phone_unique")},
+			{Keys: bson.D{{Key: "townIds", Value: 1}}, Options: options.Index().SetName("town_ids")},
+		},
+		colRefresh: {{Keys: bson.D{{Key: "family", Value: 1}}, Options: options.Index().SetName("family")}},
+		colAudit: {
+			{Keys: bson.D{{Key: "entity", Value: 1}, {Key: "entityId", Value: 1}}, Options: options.Index().SetName("entity")},
+			{Keys: bson.D{{Key: "userId", Value: 1}}, Options: options.Index().SetName("user")},
+		},
+	}
+	for col, models := range idx {
+		ctx, cancel := context.WithTimeout(ctx, s.timeout)
+		_, err := s.db.Collection(col).Indexes().CreateMany(ctx, models)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("ensure indexes on %s: %w", col, err)
+		}
+	}
+	return nil
+}
+
+// call runs f with the store's deadline.
+func (s *Store) call(ctx context.Context, f func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	return translate(f(ctx))
+}
+
+// translate turns driver errors into domain errors.
+func translate(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return domain.ErrNotFound
+	case mongo.IsDuplicateKeyError(err):
+		return fmt.Errorf("%w: %w", domain.ErrDuplicate, err)
+	case mongo.IsTimeout(err), mongo.IsNetworkError(err), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%w: %w", domain.ErrUnavailable, err)
+	}
+	return err
+}
+
+// scopeFilter builds the filter of a scope: the record's own id, or its
+// town field, in the scope's lists. The zero scope matches nothing.
+func scopeFilter(sc domain.Scope, townField string) bson.D {
+	if sc.All {
+		return bson.D{}
+	}
+	var or bson.A
+	if len(sc.IDs) > 0 {
+		or = append(or, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: sc.IDs}}}})
+	}
+	if len(sc.TownIDs) > 0 && townField != "" {
+		or = append(or, bson.D{{Key: townField, Value: bson.D{{Key: "$in", Value: sc.TownIDs}}}})
+	}
+	switch len(or) {
+	case 0:
+		// Deny: no document has a null _id.
+		return bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: bson.A{}}}}}
+	case 1:
+		return or[0].(bson.D)
+	}
+	return bson.D{{Key: "$or", Value: or}}
+}
+
+// and combines filters.
+func and(fs ...bson.D) bson.D {
+	var parts bson.A
+	for _, f := range fs {
+		if len(f) > 0 {
+			parts = append(parts, f)
+		}
+	}
+	switch len(parts) {
+	case 0:
+		return bson.D{}
+	case 1:
+		return parts[0].(bson.D)
+	}
+	return bson.D{{Key: "$and", Value: parts}}
+}
+
+// findPage reads one page of a collection in _id order (ids are
+// time-ordered), decoding rows of type R and converting them with conv.
+func findPage[R, T any](ctx context.Context, s *Store, col string, filter bson.D, p domain.Page, conv func(R) T) (domain.List[T], error) {
+	limit := p.Limit
+	if limit <= 0 || limit > domain.MaxPageLimit {
+		limit = domain.DefaultPageLimit
+	}
+	if p.After != "" {
+		filter = and(filter, bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: p.After}}}})
+	}
+	var rows []R
+	err := s.call(ctx, func(ctx context.Context) error {
+		cur, err := s.db.Collection(col).Find(ctx, filter,
+			options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit+1)))
+		if err != nil {
+			return err
+		}
+		return cur.All(ctx, &rows)
+	})
+	if err != nil {
+		return domain.List[T]{}, fmt.Errorf("list %s: %w", col, err)
+	}
+	out := domain.List[T]{Items: make([]T, 0, min(len(rows), limit))}
+	for i, r := range rows {
+		if i == limit {
+			break
+		}
+		out.Items = append(out.Items, conv(r))
+	}
+	if len(rows) > limit {
+		out.Next = idOf(rows[limit-1])
+	}
+	return out, nil
+}
+
+// idOf returns the _id of a row type.
+func idOf(r any) string {
+	if x, ok := r.(interface{ id() string }); ok {
+		return x.id()
+	}
+	return ""
+}
+
+// findOne decodes one document matching filter into a row.
+func findOne[R any](ctx context.Context, s *Store, col string, filter bson.D) (R, error) {
+	var r R
+	err := s.call(ctx, func(ctx context.Context) error {
+		return s.db.Collection(col).FindOne(ctx, filter).Decode(&r)
+	})
+	return r, err
+}
+
+// replace overwrites the document with the row's _id; ErrNotFound if absent.
+func replace(ctx context.Context, s *Store, col, id string, row any) error {
+	return s.call(ctx, func(ctx context.Context) error {
+		res, err := s.db.Collection(col).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, row)
+		if err != nil {
+			return err
+		}
+		if res.MatchedCount == 0 {
+			return mongo.ErrNoDocuments
+		}
+		return nil
+	})
+}
+
+// insert adds one document.
+func insert(ctx context.Context, s *Store, col string, row any) error {
+	return s.call(ctx, func(ctx context.Context) error {
+		_, err := s.db.Collection(col).InsertOne(ctx, row)
+		return err
+	})
+}
+
+func containsRegex(s string) bson.D {
+	return bson.D{{Key: "$regex", Value: regexp.QuoteMeta(s)}}
+}
