@@ -1,0 +1,84 @@
+package api
+
+import (
+	"strings"
+
+	"zhucun/domain"
+)
+
+// zhMessages translates each stable code's detail into Chinese, the
+// default language. English details come from the domain's messages.
+var zhMessages = map[string]string{
+	"validation_failed":      "请求中有字段不符合要求",
+	"import_invalid":         "导入文件中有不符合要求的行，未导入任何数据",
+	"not_found":              "记录不存在或不在您的权限范围内",
+	"route_not_found":        "请求的接口不存在",
+	"method_not_allowed":     "该接口不支持此请求方法",
+	"body_too_large":         "请求体过大",
+	"unsupported_media_type": "不支持的内容类型，请使用 application/json",
+	"malformed_json":         "请求体不是有效的 JSON",
+	"bad_request":            "请求格式不正确",
+	"internal_error":         "服务器内部错误，请稍后重试",
+	"unavailable":            "后台服务暂时不可用，请稍后重试",
+	"already_exists":         "记录已存在",
+	"forbidden":              "您的角色无权执行此操作",
+	"unauthenticated":        "请先登录",
+	"invalid_token":          "登录凭证无效或已过期，请重新登录",
+	"invalid_credentials":    "手机号或密码错误",
+	"too_many_attempts":      "登录失败次数过多，请稍后再试",
+	"invalid_grant":          "刷新令牌无效或已过期，请重新登录",
+	"refresh_token_reused":   "刷新令牌已被使用过，为安全起见该会话已注销，请重新登录",
+	"wechat_unbound":         "该微信尚未绑定账号，请用手机号和密码绑定",
+	"wechat_code_invalid":    "微信登录凭证无效，请重新调用 wx.login",
+	"wechat_unavailable":     "微信服务暂时不可用，请稍后重试",
+	"wechat_disabled":        "未配置微信登录",
+	"wechat_already_bound":   "该微信已绑定其他账号",
+	"invalid_ticket":         "绑定凭证无效或已过期，请重新发起微信登录",
+	"invalid_query":          "查询参数不正确",
+	"invalid_file":           "无法读取上传的文件",
+}
+
+var zhFieldMessages = map[string]string{
+	domain.FieldRequired: "为必填项",
+	domain.FieldTooLong:  "过长",
+	domain.FieldTooShort: "过短",
+	domain.FieldInvalid:  "格式或取值不正确",
+	domain.FieldUnknown:  "引用的记录不存在或不在您的权限范围内",
+	domain.FieldTaken:    "已被占用",
+	domain.FieldRange:    "超出允许范围",
+}
+
+// message returns the detail for a code in the chosen language.
+func message(en bool, code, english string) string {
+	if !en {
+		if m, ok := zhMessages[code]; ok {
+			return m
+		}
+	}
+	return english
+}
+
+// fieldMessage returns one field's message in the chosen language.
+func fieldMessage(en bool, field, code, english string) string {
+	if en {
+		return english
+	}
+	if m, ok := zhFieldMessages[code]; ok {
+		m = field + m
+		// Keep the English specifics (limits, the offending value) after the translation.
+		if english != "" && !strings.HasSuffix(english, " is required") {
+			m += "（" + english + "）"
+		}
+		return m
+	}
+	return english
+}
+
+func localizeFields(en bool, fs []domain.FieldError) []domain.FieldError {
+	out := make([]domain.FieldError, len(fs))
+	for i, f := range fs {
+		f.Message = fieldMessage(en, f.Field, f.Code, f.Message)
+		out[i] = f
+	}
+	return out
+}

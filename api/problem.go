@@ -1,0 +1,176 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+
+	"zhucun/domain"
+)
+
+// Problem is an RFC 9457 problem details body, with zhucun's stable machine
+// code and the request id as extension members.
+type Problem struct {
+	Type      string              `json:"type"`
+	Title     string              `json:"title"`
+	Status    int                 `json:"status"`
+	Detail    string              `json:"detail"`
+	Code      string              `json:"code"`
+	RequestID string              `json:"requestId"`
+	Instance  string              `json:"instance,omitempty"`
+	Errors    []domain.FieldError `json:"errors,omitempty"`
+	Rows      []domain.RowError   `json:"rows,omitempty"`
+	// WeChat sign-in of an unbound account.
+	BindTicket      string `json:"bind_ticket,omitempty"`
+	TicketExpiresIn int    `json:"ticket_expires_in,omitempty"`
+}
+
+// problemTypeBase prefixes each code to make the problem's type URI.
+const problemTypeBase = "https://zhucun.example/problems/"
+
+// kindStatus is the one table from error kind to HTTP status.
+var kindStatus = map[domain.Kind]int{
+	domain.KindInvalid:      fiber.StatusUnprocessableEntity,
+	domain.KindBadRequest:   fiber.StatusBadRequest,
+	domain.KindUnauthorized: fiber.StatusUnauthorized,
+	domain.KindForbidden:    fiber.StatusForbidden,
+	domain.KindNotFound:     fiber.StatusNotFound,
+	domain.KindConflict:     fiber.StatusConflict,
+	domain.KindPrecondition: fiber.StatusPreconditionFailed,
+	domain.KindRateLimited:  fiber.StatusTooManyRequests,
+	domain.KindUnavailable:  fiber.StatusServiceUnavailable,
+}
+
+// fiberCodes names the errors Fiber itself raises.
+var fiberCodes = map[int]string{
+	fiber.StatusBadRequest:            "bad_request",
+	fiber.StatusNotFound:              "route_not_found",
+	fiber.StatusMethodNotAllowed:      "method_not_allowed",
+	fiber.StatusRequestEntityTooLarge: "body_too_large",
+	fiber.StatusUnsupportedMediaType:  "unsupported_media_type",
+	fiber.StatusRequestTimeout:        "request_timeout",
+	fiber.StatusTooManyRequests:       "too_many_requests",
+}
+
+// errorHandler is the app's one place that turns errors into responses.
+func (s *server) errorHandler(c *fiber.Ctx, err error) error {
+	p := Problem{RequestID: requestID(c), Instance: c.Path()}
+	var (
+		derr *domain.Error
+		ierr *domain.ImportError
+		ferr *fiber.Error
+		en   = wantsEnglish(c)
+	)
+	switch {
+	case errors.As(err, &ierr):
+		p.Status, p.Code, p.Rows = fiber.StatusUnprocessableEntity, "import_invalid", ierr.Rows
+		p.Detail = message(en, p.Code, ierr.Error())
+		for i := range p.Rows {
+			p.Rows[i].Message = fieldMessage(en, p.Rows[i].Field, p.Rows[i].Code, p.Rows[i].Message)
+		}
+	case errors.As(err, &derr):
+		p.Status, p.Code = kindStatus[derr.Kind], derr.Code
+		if p.Status == 0 {
+			p.Status = fiber.StatusInternalServerError
+		}
+		p.Detail = message(en, derr.Code, derr.Message)
+		p.Errors = localizeFields(en, derr.Fields)
+		if derr.RetryAfter > 0 {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(derr.RetryAfter.Seconds()+0.999)))
+		}
+		if derr.Code == "wechat_unbound" {
+			if t, terr := s.bindTicket(derr.Data["openid"]); terr == nil {
+				p.BindTicket, p.TicketExpiresIn = t, int(s.cfg.TicketTTL.Seconds())
+			}
+		}
+		if p.Status == fiber.StatusUnauthorized {
+			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="zhucun"`)
+		}
+	case errors.Is(err, domain.ErrNotFound):
+		p.Status, p.Code = fiber.StatusNotFound, "not_found"
+		p.Detail = message(en, p.Code, "not found")
+	case errors.Is(err, domain.ErrDuplicate):
+		p.Status, p.Code = fiber.StatusConflict, "already_exists"
+		p.Detail = message(en, p.Code, "already exists")
+	case errors.Is(err, domain.ErrUnavailable):
+		p.Status, p.Code = fiber.StatusServiceUnavailable, "unavailable"
+		p.Detail = message(en, p.Code, "a backing service did not answer; try again")
+		s.log.Error("unavailable", "err", err, "requestId", p.RequestID)
+	case errors.As(err, &ferr):
+		p.Status = ferr.Code
+		p.Code = fiberCodes[ferr.Code]
+		if p.Code == "" {
+			p.Code = strings.ReplaceAll(strings.ToLower(utils.StatusMessage(ferr.Code)), " ", "_")
+		}
+		p.Detail = message(en, p.Code, ferr.Message)
+		if ferr.Code >= 500 {
+			s.log.Error("server error", "err", err, "requestId", p.RequestID)
+			p.Detail = message(en, "internal_error", "internal error")
+		}
+	default:
+		p.Status, p.Code = fiber.StatusInternalServerError, "internal_error"
+		p.Detail = message(en, p.Code, "internal error")
+		s.log.Error("internal error", "err", err, "requestId", p.RequestID, "path", c.Path())
+	}
+	p.Type = problemTypeBase + p.Code
+	p.Title = utils.StatusMessage(p.Status)
+	if p.Status >= 500 {
+		// Nothing internal leaks: no error text, no rows, no fields.
+		p.Errors, p.Rows = nil, nil
+	}
+	c.Status(p.Status)
+	c.Set(fiber.HeaderContentLanguage, lang(en))
+	b, merr := c.App().Config().JSONEncoder(p)
+	if merr != nil {
+		slog.Error("encode problem", "err", merr)
+		return c.SendStatus(fiber.StatusInternalServerError)
+	}
+	c.Set(fiber.HeaderContentType, "application/problem+json")
+	return c.Send(b)
+}
+
+// wantsEnglish reports whether Accept-Language ranks English above
+// Chinese. Chinese is the default.
+func wantsEnglish(c *fiber.Ctx) bool {
+	return preferEnglish(c.Get(fiber.HeaderAcceptLanguage))
+}
+
+func preferEnglish(header string) bool {
+	bestEN, bestZH := -1.0, -1.0
+	for i, part := range strings.Split(header, ",") {
+		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				continue
+			}
+			q = f
+		}
+		q -= float64(i) * 1e-6 // earlier wins a tie
+		tag = strings.ToLower(strings.TrimSpace(tag))
+		switch {
+		case tag == "en" || strings.HasPrefix(tag, "en-"):
+			bestEN = max(bestEN, q)
+		case tag == "zh" || strings.HasPrefix(tag, "zh-"):
+			bestZH = max(bestZH, q)
+		}
+	}
+	return bestEN > 0 && bestEN > bestZH
+}
+
+func lang(en bool) string {
+	if en {
+		return "en"
+	}
+	return "zh-CN"
+}
+
+// newError makes a coded domain error for conditions the HTTP layer finds.
+func newError(kind domain.Kind, code, msg string, fields ...domain.FieldError) error {
+	return &domain.Error{Kind: kind, Code: code, Message: msg, Fields: fields}
+}

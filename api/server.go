@@ -1,0 +1,246 @@
+// Package api is zhucun's HTTP interface: a Fiber v2 JSON API under
+// /api/v1, with problem+json errors, JWT sign-in, per-route role policies,
+// request ids, structured logs, Prometheus metrics and the OpenAPI spec.
+//
+// Handlers decode and validate the request's shape, call a domain service
+// with the authenticated domain.Caller, and encode the result. Every error
+// goes through one error handler (problem.go).
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/cors"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"zhucun/domain"
+)
+
+// Config tunes the HTTP layer.
+type Config struct {
+	Version     string
+	JWTSecret   []byte
+	AccessTTL   time.Duration // access token lifetime
+	TicketTTL   time.Duration // WeChat bind ticket lifetime
+	CORSOrigins []string      // empty: no CORS headers at all
+	// ProxyHeader, when set with TrustedProxies, is read for the client address.
+	ProxyHeader    string
+	TrustedProxies []string
+	TLS            bool   // served over HTTPS: send HSTS
+	Spec           []byte // openapi.yaml
+	Logger         *slog.Logger
+	// ReadyTimeout bounds the readiness check.
+	ReadyTimeout time.Duration
+}
+
+// Services are the domain services the handlers call.
+type Services struct {
+	Org   domain.OrgService
+	Users domain.UserService
+	Auth  domain.AuthService
+	Audit domain.Auditor
+	// Ready reports whether the backing stores answer.
+	Ready func(ctx context.Context) error
+	Now   domain.Clock
+}
+
+// Limits on request bodies.
+const (
+	maxBody     = 16 << 20 // whole request, imports included
+	maxJSONBody = 1 << 20  // a JSON body
+)
+
+type server struct {
+	cfg     Config
+	svc     Services
+	log     *slog.Logger
+	metrics *metrics
+	routes  []Route
+}
+
+// New builds the Fiber app with every route and middleware.
+func New(cfg Config, svc Services) *API {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.AccessTTL == 0 {
+		cfg.AccessTTL = 15 * time.Minute
+	}
+	if cfg.TicketTTL == 0 {
+		cfg.TicketTTL = 5 * time.Minute
+	}
+	if cfg.ReadyTimeout == 0 {
+		cfg.ReadyTimeout = 2 * time.Second
+	}
+	s := &server{cfg: cfg, svc: svc, log: cfg.Logger, metrics: newMetrics()}
+	fc := fiber.Config{
+		AppName:               "zhucun",
+		Immutable:             true, // request strings outlive the handler in logs and errors
+		BodyLimit:             maxBody,
+		ErrorHandler:          s.errorHandler,
+		DisableStartupMessage: true,
+		ReadTimeout:           60 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		StrictRouting:         false,
+	}
+	if cfg.ProxyHeader != "" && len(cfg.TrustedProxies) > 0 {
+		fc.ProxyHeader = cfg.ProxyHeader
+		fc.EnableTrustedProxyCheck = true
+		fc.TrustedProxies = cfg.TrustedProxies
+	}
+	app := fiber.New(fc)
+	app.Use(s.requestID, s.observe, recover.New(), s.securityHeaders)
+	if len(cfg.CORSOrigins) > 0 {
+		app.Use(cors.New(cors.Config{
+			AllowOrigins:  strings.Join(cfg.CORSOrigins, ","),
+			AllowHeaders:  "Authorization, Content-Type, X-Request-ID, If-Match, Accept-Language",
+			ExposeHeaders: "X-Request-ID, Retry-After, ETag",
+			MaxAge:        600,
+		}))
+	}
+	s.register(app)
+	return &API{App: app, routes: s.routes}
+}
+
+var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+const (
+	localRequestID = "requestId"
+	localCaller    = "caller"
+)
+
+// requestID accepts a sane X-Request-ID or makes one, and echoes it.
+func (s *server) requestID(c *fiber.Ctx) error {
+	id := c.Get(fiber.HeaderXRequestID)
+	if !requestIDRE.MatchString(id) {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	c.Locals(localRequestID, id)
+	c.Set(fiber.HeaderXRequestID, id)
+	return c.Next()
+}
+
+func requestID(c *fiber.Ctx) string {
+	if id, ok := c.Locals(localRequestID).(string); ok {
+		return id
+	}
+	return ""
+}
+
+// observe answers errors through the error handler, then logs one line
+// and records metrics for every request.
+func (s *server) observe(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	if err != nil {
+		if herr := s.errorHandler(c, err); herr != nil {
+			_ = c.SendStatus(fiber.StatusInternalServerError)
+		}
+	}
+	status := c.Response().StatusCode()
+	dur := time.Since(start)
+	route := routeLabel(c)
+	s.metrics.observe(c.Method(), route, status, dur)
+	attrs := []any{
+		"method", c.Method(), "route", route, "status", status,
+		"durationMs", float64(dur.Microseconds()) / 1000, "requestId", requestID(c), "ip", c.IP(),
+	}
+	if caller, ok := c.Locals(localCaller).(domain.Caller); ok {
+		attrs = append(attrs, "account", caller.UserID, "role", string(caller.Role))
+	}
+	s.log.Info("request", attrs...)
+	return nil
+}
+
+// routeLabel is the matched route template, or "unmatched", so metrics and
+// logs never grow a label per distinct URL.
+func routeLabel(c *fiber.Ctx) string {
+	r := c.Route()
+	if r == nil || r.Path == "/" && c.Path() != "/" || r.Method == "USE" {
+		return "unmatched"
+	}
+	return r.Path
+}
+
+func (s *server) securityHeaders(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderXFrameOptions, "DENY")
+	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
+	c.Set("Cross-Origin-Opener-Policy", "same-origin")
+	c.Set("Cross-Origin-Resource-Policy", "same-origin")
+	if strings.HasPrefix(c.Path(), "/docs") {
+		c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+	} else {
+		c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'none'; frame-ancestors 'none'")
+		c.Set(fiber.HeaderCacheControl, "no-store")
+	}
+	if s.cfg.TLS {
+		c.Set(fiber.HeaderStrictTransportSecurity, "max-age=31536000")
+	}
+	return c.Next()
+}
+
+// Route is one registered route and the roles that may call it; nil Roles
+// means public.
+type Route struct {
+	Method, Path string
+	Roles        []domain.Role
+}
+
+// API is the HTTP application and the policy of each of its routes.
+type API struct {
+	App    *fiber.App
+	routes []Route
+}
+
+// Routes lists every registered route with the roles that may call it.
+func (a *API) Routes() []Route { return slices.Clone(a.routes) }
+
+// handle registers a route for the given roles. Every route goes through
+// here, so every route has a policy; authenticate and the role check run
+// before the handler.
+func (s *server) handle(r fiber.Router, method, path string, roles []domain.Role, h fiber.Handler) {
+	full := strings.TrimSuffix(routerPrefix(r), "/") + path
+	s.routes = append(s.routes, Route{Method: method, Path: full, Roles: roles})
+	if roles == nil {
+		r.Add(method, path, h)
+		return
+	}
+	r.Add(method, path, s.authenticate, allow(roles), h)
+}
+
+func routerPrefix(r fiber.Router) string {
+	if g, ok := r.(*fiber.Group); ok {
+		return g.Prefix
+	}
+	return ""
+}
+
+// allow refuses callers whose role is not in roles with 403.
+func allow(roles []domain.Role) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if !slices.Contains(roles, caller(c).Role) {
+			return domain.Forbidden()
+		}
+		return c.Next()
+	}
+}
+
+func caller(c *fiber.Ctx) domain.Caller {
+	cl, _ := c.Locals(localCaller).(domain.Caller)
+	return cl
+}
+
+// ctx is the request's context for service calls.
+func ctx(c *fiber.Ctx) context.Context { return c.UserContext() }

@@ -1,0 +1,162 @@
+package api
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"zhucun/domain"
+)
+
+type userJSON struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Phone      string    `json:"phone"`
+	Role       string    `json:"role"`
+	TownID     string    `json:"townId,omitempty"`
+	VillageIDs []string  `json:"villageIds"`
+	Disabled   bool      `json:"disabled"`
+	CreatedAt  time.Time `json:"createdAt"`
+	UpdatedAt  time.Time `json:"updatedAt"`
+}
+
+func toUserJSON(u domain.User) userJSON {
+	ids := u.VillageIDs
+	if ids == nil {
+		ids = []string{}
+	}
+	return userJSON{ID: u.ID, Name: u.Name, Phone: u.Phone, Role: string(u.Role), TownID: u.TownID,
+		VillageIDs: ids, Disabled: u.Disabled, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+type userReq struct {
+	Name       *string   `json:"name"`
+	Phone      *string   `json:"phone"`
+	Password   *string   `json:"password"`
+	Role       *string   `json:"role"`
+	TownID     *string   `json:"townId"`
+	VillageIDs *[]string `json:"villageIds"`
+	Disabled   *bool     `json:"disabled"`
+}
+
+func (s *server) createUser(c *fiber.Ctx) error {
+	var req userReq
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if req.Disabled != nil {
+		return newError(domain.KindInvalid, "validation_failed", "the request has invalid fields",
+			domain.FieldError{Field: "disabled", Code: "unknown_field", Message: "disabled is set with PATCH"})
+	}
+	in := domain.UserInput{Name: deref(req.Name), Phone: deref(req.Phone), Password: deref(req.Password),
+		Role: domain.Role(deref(req.Role)), TownID: deref(req.TownID)}
+	if req.VillageIDs != nil {
+		in.VillageIDs = *req.VillageIDs
+	}
+	u, err := s.svc.Users.Create(ctx(c), caller(c), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(toUserJSON(u))
+}
+
+func (s *server) listUsers(c *fiber.Ctx) error {
+	p, err := parsePage(c)
+	if err != nil {
+		return err
+	}
+	var v domain.Validator
+	f := domain.UserFilter{TownID: c.Query("townId"), VillageID: c.Query("villageId"), NameContains: c.Query("q")}
+	if r := c.Query("role"); r != "" {
+		f.Role = domain.Role(r)
+		if !f.Role.Valid() {
+			v.Add("role", domain.FieldInvalid, "role must be one of admin, leader, town_admin, team_leader, cadre")
+		}
+	}
+	if err := queryErr(v); err != nil {
+		return err
+	}
+	l, err := s.svc.Users.List(ctx(c), caller(c), f, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toList(l, toUserJSON))
+}
+
+func (s *server) getUser(c *fiber.Ctx) error {
+	id, err := pathID(c, "user")
+	if err != nil {
+		return err
+	}
+	u, err := s.svc.Users.Get(ctx(c), caller(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toUserJSON(u))
+}
+
+func (s *server) patchUser(c *fiber.Ctx) error {
+	id, err := pathID(c, "user")
+	if err != nil {
+		return err
+	}
+	var req userReq
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	p := domain.UserPatch{Name: req.Name, Phone: req.Phone, Password: req.Password, TownID: req.TownID,
+		VillageIDs: req.VillageIDs, Disabled: req.Disabled}
+	if req.Role != nil {
+		r := domain.Role(*req.Role)
+		p.Role = &r
+	}
+	u, err := s.svc.Users.Update(ctx(c), caller(c), id, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toUserJSON(u))
+}
+
+func (s *server) me(c *fiber.Ctx) error {
+	cl := caller(c)
+	u, err := s.svc.Users.Get(ctx(c), cl, cl.UserID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toUserJSON(u))
+}
+
+type auditJSON struct {
+	ID        string    `json:"id"`
+	At        time.Time `json:"at"`
+	UserID    string    `json:"userId"`
+	Role      string    `json:"role,omitempty"`
+	Entity    string    `json:"entity"`
+	EntityID  string    `json:"entityId"`
+	Action    string    `json:"action"`
+	RequestID string    `json:"requestId,omitempty"`
+	TownID    string    `json:"townId,omitempty"`
+}
+
+func toAuditJSON(e domain.AuditEntry) auditJSON {
+	return auditJSON{ID: e.ID, At: e.At, UserID: e.UserID, Role: string(e.Role), Entity: e.Entity,
+		EntityID: e.EntityID, Action: e.Action, RequestID: e.RequestID, TownID: e.TownID}
+}
+
+func (s *server) listAudit(c *fiber.Ctx) error {
+	p, err := parsePage(c)
+	if err != nil {
+		return err
+	}
+	var v domain.Validator
+	f := domain.AuditFilter{Entity: c.Query("entity"), EntityID: c.Query("entityId"), UserID: c.Query("userId"),
+		Action: c.Query("action"), From: parseTime(c, &v, "from"), To: parseTime(c, &v, "to")}
+	if err := queryErr(v); err != nil {
+		return err
+	}
+	l, err := s.svc.Audit.List(ctx(c), caller(c), f, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toList(l, toAuditJSON))
+}

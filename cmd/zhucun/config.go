@@ -1,0 +1,189 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the server's configuration, from ZHUCUN_* environment
+// variables; flags override them. It is parsed and validated once.
+type Config struct {
+	Addr          string
+	DataDir       string
+	MongoURI      string
+	MongoDB       string
+	JWTSecret     string
+	AdminPhone    string
+	AdminPassword string
+	TZ            *time.Location
+	TLSCertFile   string
+	TLSKeyFile    string
+	CORSOrigins   []string
+	ProxyHeader   string
+	TrustedProxy  []string
+	AccessTTL     time.Duration
+	RefreshTTL    time.Duration
+	WeChatAppID   string
+	WeChatSecret  string
+	WeChatBase    string
+	LogLevel      string
+}
+
+// configError names the variable whose value is bad.
+type configError struct {
+	name, value, why string
+}
+
+func (e *configError) Error() string {
+	return fmt.Sprintf("configuration: %s=%q: %s", e.name, e.value, e.why)
+}
+
+// secretFromEnv reads NAME, or the file named by NAME_FILE.
+func secretFromEnv(getenv func(string) string, name string) (string, error) {
+	v := getenv(name)
+	f := getenv(name + "_FILE")
+	if v != "" && f != "" {
+		return "", &configError{name + "_FILE", f, "set either " + name + " or " + name + "_FILE, not both"}
+	}
+	if f == "" {
+		return v, nil
+	}
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return "", &configError{name + "_FILE", f, err.Error()}
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// parseConfig reads the environment and then the flags of a subcommand.
+func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	var c Config
+	var tz, cors, proxies, accessTTL, refreshTTL string
+	fs.StringVar(&c.Addr, "addr", env("ZHUCUN_ADDR", ":8080"), "listen address (ZHUCUN_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", env("ZHUCUN_DATA_DIR", "./data"), "data directory (ZHUCUN_DATA_DIR)")
+	fs.StringVar(&c.MongoURI, "mongo-uri", getenv("ZHUCUN_MONGO_URI"), "MongoDB URI; empty runs FerretDB in-process (ZHUCUN_MONGO_URI)")
+	fs.StringVar(&c.MongoDB, "mongo-db", env("ZHUCUN_MONGO_DB", "zhucun"), "database name (ZHUCUN_MONGO_DB)")
+	fs.StringVar(&tz, "tz", env("ZHUCUN_TZ", "Asia/Shanghai"), "campaign time zone (ZHUCUN_TZ)")
+	fs.StringVar(&c.TLSCertFile, "tls-cert", getenv("ZHUCUN_TLS_CERT_FILE"), "TLS certificate file (ZHUCUN_TLS_CERT_FILE)")
+	fs.StringVar(&c.TLSKeyFile, "tls-key", getenv("ZHUCUN_TLS_KEY_FILE"), "TLS key file (ZHUCUN_TLS_KEY_FILE)")
+	fs.StringVar(&cors, "cors-origins", getenv("ZHUCUN_CORS_ORIGINS"), "comma-separated allowed CORS origins (ZHUCUN_CORS_ORIGINS)")
+	fs.StringVar(&c.ProxyHeader, "proxy-header", getenv("ZHUCUN_PROXY_HEADER"), "header with the client address, e.g. X-Forwarded-For (ZHUCUN_PROXY_HEADER)")
+	fs.StringVar(&proxies, "trusted-proxies", getenv("ZHUCUN_TRUSTED_PROXIES"), "comma-separated proxy addresses or CIDRs (ZHUCUN_TRUSTED_PROXIES)")
+	fs.StringVar(&accessTTL, "access-ttl", env("ZHUCUN_ACCESS_TTL", "15m"), "access token lifetime (ZHUCUN_ACCESS_TTL)")
+	fs.StringVar(&refreshTTL, "refresh-ttl", env("ZHUCUN_REFRESH_TTL", "720h"), "refresh token lifetime (ZHUCUN_REFRESH_TTL)")
+	fs.StringVar(&c.WeChatAppID, "wechat-appid", getenv("ZHUCUN_WECHAT_APPID"), "WeChat mini-program appid (ZHUCUN_WECHAT_APPID)")
+	fs.StringVar(&c.WeChatBase, "wechat-api-base", env("ZHUCUN_WECHAT_API_BASE", "https://api.weixin.qq.com"), "WeChat API base URL (ZHUCUN_WECHAT_API_BASE)")
+	fs.StringVar(&c.LogLevel, "log-level", env("ZHUCUN_LOG_LEVEL", "info"), "debug, info, warn or error (ZHUCUN_LOG_LEVEL)")
+	c.AdminPhone = getenv("ZHUCUN_ADMIN_PHONE")
+	var err error
+	if c.JWTSecret, err = secretFromEnv(getenv, "ZHUCUN_JWT_SECRET"); err != nil {
+		return c, err
+	}
+	if c.AdminPassword, err = secretFromEnv(getenv, "ZHUCUN_ADMIN_PASSWORD"); err != nil {
+		return c, err
+	}
+	if c.WeChatSecret, err = secretFromEnv(getenv, "ZHUCUN_WECHAT_SECRET"); err != nil {
+		return c, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return c, &configError{"ZHUCUN_ADDR", c.Addr, "must be host:port, e.g. :8080 or 127.0.0.1:8080"}
+	}
+	if c.DataDir == "" {
+		return c, &configError{"ZHUCUN_DATA_DIR", c.DataDir, "must not be empty"}
+	}
+	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+		return c, &configError{"ZHUCUN_MONGO_URI", "(hidden)", "must start with mongodb:// or mongodb+srv://"}
+	}
+	if c.MongoDB == "" || strings.ContainsAny(c.MongoDB, "/\\. \"$") {
+		return c, &configError{"ZHUCUN_MONGO_DB", c.MongoDB, "must be a MongoDB database name"}
+	}
+	if c.TZ, err = time.LoadLocation(tz); err != nil {
+		return c, &configError{"ZHUCUN_TZ", tz, "unknown time zone"}
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return c, &configError{"ZHUCUN_TLS_CERT_FILE", c.TLSCertFile, "set both ZHUCUN_TLS_CERT_FILE and ZHUCUN_TLS_KEY_FILE, or neither"}
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
+		return c, &configError{"ZHUCUN_JWT_SECRET", "(hidden)", "must be at least 32 characters"}
+	}
+	if (c.AdminPhone == "") != (c.AdminPassword == "") {
+		return c, &configError{"ZHUCUN_ADMIN_PHONE", c.AdminPhone, "set both ZHUCUN_ADMIN_PHONE and ZHUCUN_ADMIN_PASSWORD, or neither"}
+	}
+	for _, o := range splitList(cors) {
+		if o != "*" && !strings.HasPrefix(o, "https://") && !strings.HasPrefix(o, "http://") {
+			return c, &configError{"ZHUCUN_CORS_ORIGINS", cors, "each origin must start with http:// or https://"}
+		}
+		c.CORSOrigins = append(c.CORSOrigins, o)
+	}
+	c.TrustedProxy = splitList(proxies)
+	if c.ProxyHeader != "" && len(c.TrustedProxy) == 0 {
+		return c, &configError{"ZHUCUN_PROXY_HEADER", c.ProxyHeader, "needs ZHUCUN_TRUSTED_PROXIES, or any client could forge its address"}
+	}
+	if c.AccessTTL, err = parseDuration(accessTTL, time.Minute, 24*time.Hour); err != nil {
+		return c, &configError{"ZHUCUN_ACCESS_TTL", accessTTL, err.Error()}
+	}
+	if c.RefreshTTL, err = parseDuration(refreshTTL, time.Hour, 365*24*time.Hour); err != nil {
+		return c, &configError{"ZHUCUN_REFRESH_TTL", refreshTTL, err.Error()}
+	}
+	if (c.WeChatAppID == "") != (c.WeChatSecret == "") {
+		return c, &configError{"ZHUCUN_WECHAT_APPID", c.WeChatAppID, "set both ZHUCUN_WECHAT_APPID and ZHUCUN_WECHAT_SECRET, or neither"}
+	}
+	if !strings.HasPrefix(c.WeChatBase, "https://") && !strings.HasPrefix(c.WeChatBase, "http://") {
+		return c, &configError{"ZHUCUN_WECHAT_API_BASE", c.WeChatBase, "must be an http(s) URL"}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return c, &configError{"ZHUCUN_LOG_LEVEL", c.LogLevel, "must be debug, info, warn or error"}
+	}
+	return c, nil
+}
+
+func parseDuration(s string, lo, hi time.Duration) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		if n, nerr := strconv.Atoi(s); nerr == nil {
+			d, err = time.Duration(n)*time.Second, nil
+		}
+	}
+	if err != nil {
+		return 0, errors.New("must be a duration such as 15m or 720h")
+	}
+	if d < lo || d > hi {
+		return 0, fmt.Errorf("must be between %s and %s", lo, hi)
+	}
+	return d, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func newFlagSet() *flag.FlagSet {
+	fs := flag.NewFlagSet("zhucun", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}

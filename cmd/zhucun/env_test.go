@@ -1,0 +1,324 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"zhucun/api"
+	"zhucun/domain"
+	"zhucun/passwd"
+	"zhucun/storage/mongo"
+	"zhucun/storage/testdb"
+	"zhucun/wechat"
+)
+
+var dbServer *testdb.Server
+
+func TestMain(m *testing.M) {
+	var err error
+	dbServer, err = testdb.Start(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	dbServer.Stop()
+	os.Exit(code)
+}
+
+// env is one in-process server on a fresh database.
+type env struct {
+	api    *api.API
+	store  *mongo.Store
+	spec   *spec
+	wechat *fakeWeChat
+	logs   *bytes.Buffer
+	clock  *clock
+}
+
+// clock is a settable test clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// testConfig is the configuration tests build servers from.
+func testConfig(t testing.TB) Config {
+	t.Helper()
+	cfg, err := parseConfig(newFlagSet(), nil, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	store, err := mongo.Open(context.Background(), dbServer.URI, testdb.NewName(), mongo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close(context.Background()) })
+	fw := newFakeWeChat(t)
+	cfg := testConfig(t)
+	cfg.WeChatAppID, cfg.WeChatSecret = "wxapp", "wxsecret"
+	cfg.WeChatBase = fw.srv.URL
+	logs := &bytes.Buffer{}
+	clk := &clock{now: time.Now().UTC().Truncate(time.Millisecond)}
+	a, _, err := build(cfg, deps{
+		store: store, now: clk.Now, hasher: passwd.Fast(), wechat: newWeChat(cfg),
+		log:    slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil)),
+		secret: []byte("test-secret-test-secret-test-secret!"),
+		phone:  domain.ThrottlePolicy{Free: 3, Base: time.Second, Max: time.Minute, Window: time.Hour, MaxKeys: 1000},
+		addr:   domain.ThrottlePolicy{Free: 50, Base: time.Second, Max: time.Minute, Window: time.Hour, MaxKeys: 1000},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{api: a, store: store, spec: loadSpec(t), wechat: fw, logs: logs, clock: clk}
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// resp is an answer, with its JSON decoded when it is JSON.
+type resp struct {
+	status int
+	header http.Header
+	body   []byte
+	json   map[string]any
+}
+
+func (r *resp) str(key string) string {
+	s, _ := r.json[key].(string)
+	return s
+}
+
+func (r *resp) items() []map[string]any {
+	l, _ := r.json["items"].([]any)
+	out := make([]map[string]any, len(l))
+	for i, x := range l {
+		out[i] = x.(map[string]any)
+	}
+	return out
+}
+
+// req is a request to send.
+type req struct {
+	method, path, token string
+	body                any // marshalled as JSON unless a string or []byte
+	contentType         string
+	header              map[string]string
+}
+
+// do sends a request in-process and checks the answer against openapi.yaml.
+func (e *env) do(t testing.TB, r req) *resp {
+	t.Helper()
+	var body io.Reader
+	ct := r.contentType
+	switch b := r.body.(type) {
+	case nil:
+	case string:
+		body = strings.NewReader(b)
+	case []byte:
+		body = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body = bytes.NewReader(j)
+		if ct == "" {
+			ct = "application/json"
+		}
+	}
+	hr := httptest.NewRequest(r.method, r.path, body)
+	if ct != "" {
+		hr.Header.Set("Content-Type", ct)
+	}
+	if r.token != "" {
+		hr.Header.Set("Authorization", "Bearer "+r.token)
+	}
+	for k, v := range r.header {
+		hr.Header.Set(k, v)
+	}
+	res, err := e.api.App.Test(hr, -1)
+	if err != nil {
+		t.Fatalf("%s %s: %v", r.method, r.path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	out := &resp{status: res.StatusCode, header: res.Header, body: b}
+	if strings.Contains(res.Header.Get("Content-Type"), "json") {
+		_ = json.Unmarshal(b, &out.json)
+	}
+	path, _, _ := strings.Cut(r.path, "?")
+	e.spec.checkResponse(t, r.method, path, res.StatusCode, res.Header.Get("Content-Type"), b)
+	if strings.Contains(res.Header.Get("Content-Type"), "problem+json") {
+		checkProblem(t, r, out)
+	}
+	return out
+}
+
+// checkProblem asserts the RFC 9457 shape every error shares.
+func checkProblem(t testing.TB, r req, p *resp) {
+	t.Helper()
+	if p.status < 400 {
+		t.Errorf("%s %s: problem body with status %d", r.method, r.path, p.status)
+	}
+	if int(p.json["status"].(float64)) != p.status {
+		t.Errorf("%s %s: problem status %v != HTTP %d", r.method, r.path, p.json["status"], p.status)
+	}
+	if p.str("requestId") == "" || p.str("requestId") != p.header.Get("X-Request-ID") {
+		t.Errorf("%s %s: problem requestId %q, header %q", r.method, r.path, p.str("requestId"), p.header.Get("X-Request-ID"))
+	}
+	if p.status >= 500 && (strings.Contains(string(p.body), "goroutine") || strings.Contains(string(p.body), ".go:")) {
+		t.Errorf("%s %s: 5xx leaks internals: %s", r.method, r.path, p.body)
+	}
+}
+
+// want fails unless the answer has the status (and, for problems, the code).
+func want(t testing.TB, r *resp, status int, code ...string) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d; body %s", r.status, status, trim(r.body))
+	}
+	if len(code) > 0 && r.str("code") != code[0] {
+		t.Fatalf("code %q, want %q; body %s", r.str("code"), code[0], trim(r.body))
+	}
+}
+
+// fakeWeChat answers jscode2session as WeChat does: codes "good-N" map to
+// openid "openid-N"; "used" and "bad" are refused; "busy" is system busy.
+type fakeWeChat struct {
+	srv   *httptest.Server
+	mu    sync.Mutex
+	calls int
+}
+
+func newFakeWeChat(t testing.TB) *fakeWeChat {
+	f := &fakeWeChat{}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.calls++
+		f.mu.Unlock()
+		q := r.URL.Query()
+		w.Header().Set("Content-Type", "text/plain") // WeChat sends JSON as text/plain
+		if r.URL.Path != "/sns/jscode2session" || q.Get("appid") != "wxapp" || q.Get("secret") != "wxsecret" || q.Get("grant_type") != "authorization_code" {
+			fmt.Fprint(w, `{"errcode":40013,"errmsg":"invalid appid"}`)
+			return
+		}
+		code := q.Get("js_code")
+		switch {
+		case strings.HasPrefix(code, "good-"):
+			fmt.Fprintf(w, `{"openid":"openid-%s","session_key":"sk"}`, strings.TrimPrefix(code, "good-"))
+		case code == "used":
+			fmt.Fprint(w, `{"errcode":40163,"errmsg":"code been used"}`)
+		case code == "busy":
+			fmt.Fprint(w, `{"errcode":-1,"errmsg":"system error"}`)
+		default:
+			fmt.Fprint(w, `{"errcode":40029,"errmsg":"invalid code"}`)
+		}
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+var _ = wechat.DefaultBase
+
+// fixture is the org every access test runs on: towns A and B; villages A1,
+// A2 in A and B1 in B; and one account of each role.
+type fixture struct {
+	townA, townB           string
+	villA1, villA2, villB1 string
+	tokens                 map[domain.Role]string
+	ids                    map[domain.Role]string
+	cadreB, cadreBID       string // a cadre of B1
+	adminPhone, adminPass  string
+	phones                 map[domain.Role]string
+}
+
+const testPassword = "pass-word-1"
+
+func (e *env) fixture(t testing.TB) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	users := domain.UserService{Store: e.store, Org: e.store, Hasher: passwd.Fast(),
+		Audit: domain.Auditor{Store: e.store, Now: e.clock.Now}, Now: e.clock.Now}
+	if _, err := users.EnsureAdmin(ctx, "13900000000", testPassword); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{tokens: map[domain.Role]string{}, ids: map[domain.Role]string{}, phones: map[domain.Role]string{},
+		adminPhone: "13900000000", adminPass: testPassword}
+	f.tokens[domain.RoleAdmin] = e.login(t, f.adminPhone, testPassword)
+	admin := f.tokens[domain.RoleAdmin]
+	mk := func(path string, body any) string {
+		r := e.do(t, req{method: "POST", path: path, token: admin, body: body})
+		want(t, r, 201)
+		return r.str("id")
+	}
+	f.townA = mk("/api/v1/towns", map[string]any{"name": "市东街道"})
+	f.townB = mk("/api/v1/towns", map[string]any{"name": "三河湖镇"})
+	f.villA1 = mk("/api/v1/villages", map[string]any{"name": "西王居委会", "townId": f.townA, "kind": "community"})
+	f.villA2 = mk("/api/v1/villages", map[string]any{"name": "王家村", "townId": f.townA, "kind": "village"})
+	f.villB1 = mk("/api/v1/villages", map[string]any{"name": "肖家村", "townId": f.townB, "kind": "village"})
+	accounts := []struct {
+		role  domain.Role
+		phone string
+		body  map[string]any
+	}{
+		{domain.RoleLeader, "13900000001", map[string]any{}},
+		{domain.RoleTownAdmin, "13900000002", map[string]any{"townId": f.townA}},
+		{domain.RoleTeamLeader, "13900000003", map[string]any{"villageIds": []string{f.villA1}}},
+		{domain.RoleCadre, "13900000004", map[string]any{"villageIds": []string{f.villA1}}},
+	}
+	f.ids[domain.RoleAdmin] = e.do(t, req{method: "GET", path: "/api/v1/me", token: admin}).str("id")
+	f.phones[domain.RoleAdmin] = f.adminPhone
+	for _, a := range accounts {
+		a.body["name"], a.body["phone"], a.body["password"], a.body["role"] = "测试"+string(a.role), a.phone, testPassword, string(a.role)
+		f.ids[a.role] = mk("/api/v1/users", a.body)
+		f.tokens[a.role] = e.login(t, a.phone, testPassword)
+		f.phones[a.role] = a.phone
+	}
+	f.cadreBID = mk("/api/v1/users", map[string]any{"name": "乙村干部", "phone": "13900000009", "password": testPassword,
+		"role": "cadre", "villageIds": []string{f.villB1}})
+	return f
+}
+
+func (e *env) login(t testing.TB, phone, password string) string {
+	t.Helper()
+	r := e.do(t, req{method: "POST", path: "/api/v1/auth/login", body: map[string]any{"phone": phone, "password": password}})
+	want(t, r, 200)
+	return r.str("access_token")
+}

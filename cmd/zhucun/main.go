@@ -1,0 +1,104 @@
+// Command zhucun runs the zhucun API server and its administration commands.
+//
+//	zhucun serve                 run the API (configuration from ZHUCUN_* variables)
+//	zhucun user add -phone ...   create an account from the shell
+//	zhucun version               print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "zhucun:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+const usage = `usage: zhucun <command> [flags]
+
+commands:
+  serve       run the API server
+  user add    create an account (password from ZHUCUN_USER_PASSWORD or standard input)
+  version     print the version
+
+Configuration comes from ZHUCUN_* environment variables; flags override them.
+Run 'zhucun serve -h' for the list.
+`
+
+// run is main without the process: it parses args and runs one command.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command")
+	}
+	switch args[0] {
+	case "serve":
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		cfg, err := parseConfig(fs, args[1:], getenv)
+		if err != nil {
+			return err
+		}
+		return serve(ctx, cfg, stdout)
+	case "user":
+		if len(args) < 2 || args[1] != "add" {
+			return errors.New("usage: zhucun user add -name NAME -phone PHONE -role ROLE [-town-id ID] [-village-ids ID,ID]")
+		}
+		return userAdd(ctx, args[2:], getenv, stdin, stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "zhucun", buildVersion())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		rev, dirty := "", ""
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					dirty = "-dirty"
+				}
+			}
+		}
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		if rev != "" {
+			return rev + dirty
+		}
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			return bi.Main.Version
+		}
+	}
+	return "dev"
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"zhucun"
+	"zhucun/api"
+	"zhucun/domain"
+	"zhucun/storage/embedded"
+	"zhucun/storage/mongo"
+	"zhucun/wechat"
+)
+
+// stores are the opened backends and how to close them.
+type stores struct {
+	db       *mongo.Store
+	embedded *embedded.Server
+	backend  string
+}
+
+// openStores connects to the configured MongoDB, or starts FerretDB
+// in-process under the data directory when no URI is set.
+func openStores(ctx context.Context, cfg Config, log *slog.Logger) (*stores, error) {
+	st := &stores{backend: "mongodb"}
+	uri := cfg.MongoURI
+	if uri == "" {
+		srv, err := embedded.Start(ctx, embedded.Config{Dir: filepath.Join(cfg.DataDir, "db"), Logger: log.With("component", "ferretdb")})
+		if err != nil {
+			return nil, err
+		}
+		st.embedded, st.backend, uri = srv, "embedded FerretDB (SQLite)", srv.URI()
+	}
+	db, err := mongo.Open(ctx, uri, cfg.MongoDB, mongo.Options{})
+	if err != nil {
+		st.close(ctx)
+		return nil, err
+	}
+	st.db = db
+	return st, nil
+}
+
+func (st *stores) close(ctx context.Context) {
+	if st.db != nil {
+		_ = st.db.Close(ctx)
+	}
+	if st.embedded != nil {
+		_ = st.embedded.Stop(10 * time.Second)
+	}
+}
+
+// jwtSecret returns the configured secret, or the one generated on the
+// first start and kept in the data directory with mode 0600.
+func jwtSecret(cfg Config) ([]byte, error) {
+	if cfg.JWTSecret != "" {
+		return []byte(cfg.JWTSecret), nil
+	}
+	path := filepath.Join(cfg.DataDir, "jwt.secret")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		s := strings.TrimSpace(string(b))
+		if len(s) < 32 {
+			return nil, fmt.Errorf("%s is shorter than 32 characters; delete it to make a new one", path)
+		}
+		return []byte(s), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read JWT secret: %w", err)
+	}
+	var raw [32]byte
+	_, _ = rand.Read(raw[:])
+	secret := hex.EncodeToString(raw[:])
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("write JWT secret: %w", err)
+	}
+	if _, err := f.WriteString(secret + "\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write JWT secret: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write JWT secret: %w", err)
+	}
+	return []byte(secret), f.Close()
+}
+
+// deps are the pieces a server is built from, so tests can swap the clock,
+// the hasher and WeChat.
+type deps struct {
+	store  *mongo.Store
+	now    domain.Clock
+	hasher domain.PasswordHasher
+	wechat domain.WeChat
+	log    *slog.Logger
+	secret []byte
+	phone  domain.ThrottlePolicy
+	addr   domain.ThrottlePolicy
+}
+
+// build wires the domain services and the HTTP layer.
+func build(cfg Config, d deps) (*api.API, domain.UserService, error) {
+	audit := domain.Auditor{Store: d.store, Now: d.now}
+	users := domain.UserService{Store: d.store, Org: d.store, Hasher: d.hasher, Audit: audit, Now: d.now}
+	dummy, err := d.hasher.Hash(hex.EncodeToString([]byte(time.Now().String())))
+	if err != nil {
+		return nil, users, err
+	}
+	auth := domain.AuthService{
+		Users: d.store, Sessions: d.store, Hasher: d.hasher, WeChat: d.wechat,
+		PhoneLimit: domain.NewThrottle(d.phone, d.now), AddrLimit: domain.NewThrottle(d.addr, d.now),
+		Audit: audit, Now: d.now, RefreshTTL: cfg.RefreshTTL, DummyHash: dummy,
+	}
+	a := api.New(api.Config{
+		Version: buildVersion(), JWTSecret: d.secret, AccessTTL: cfg.AccessTTL,
+		CORSOrigins: cfg.CORSOrigins, ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxy,
+		TLS: cfg.TLSCertFile != "", Spec: zhucun.OpenAPI, Logger: d.log,
+	}, api.Services{
+		Org:   domain.OrgService{Store: d.store, Audit: audit, Now: d.now},
+		Users: users, Auth: auth, Audit: audit, Ready: d.store.Ping, Now: d.now,
+	})
+	return a, users, nil
+}
+
+func newWeChat(cfg Config) domain.WeChat {
+	if cfg.WeChatAppID == "" {
+		return nil
+	}
+	return &wechat.Client{AppID: cfg.WeChatAppID, Secret: cfg.WeChatSecret, Base: cfg.WeChatBase,
+		HTTP: &http.Client{Timeout: 10 * time.Second}}
+}
+
+func newLogger(cfg Config, w *os.File) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lvl}))
+}
