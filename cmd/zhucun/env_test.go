@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -322,3 +323,5 @@ func (e *env) login(t testing.TB, phone, password string) string {
 	want(t, r, 200)
 	return r.str("access_token")
 }
+
+func urlq(s string) string { return url.QueryEscape(s) }
