@@ -27,6 +27,12 @@ import (
 var dbServer *testdb.Server
 
 func TestMain(m *testing.M) {
+	// The serve tests run this test binary as the zhucun command in a child
+	// process: one embedded FerretDB per process, as in production.
+	if os.Getenv("ZHUCUN_TEST_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
 	var err error
 	dbServer, err = testdb.Start(context.Background())
 	if err != nil {
@@ -54,9 +60,12 @@ type clock struct {
 	now time.Time
 }
 
+// Now returns the time and moves it on by a millisecond, as a real clock
+// would between two calls.
 func (c *clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.now = c.now.Add(time.Millisecond)
 	return c.now
 }
 

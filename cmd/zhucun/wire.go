@@ -34,7 +34,7 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (*stores, err
 	st := &stores{backend: "mongodb"}
 	uri := cfg.MongoURI
 	if uri == "" {
-		srv, err := embedded.Start(ctx, embedded.Config{Dir: filepath.Join(cfg.DataDir, "db"), Logger: log.With("component", "ferretdb")})
+		srv, err := embedded.Start(ctx, embedded.Config{Dir: filepath.Join(cfg.DataDir, "db"), Logger: log})
 		if err != nil {
 			return nil, err
 		}

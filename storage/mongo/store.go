@@ -124,12 +124,17 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			{Keys: bson.D{{Key: "userId", Value: 1}}, Options: options.Index().SetName("user")},
 		},
 	}
+	// One createIndexes call per index: FerretDB 1.24 drops the connection
+	// when one call asks for two or more indexes that already exist, which
+	// is every start after the first.
 	for col, models := range idx {
-		ctx, cancel := context.WithTimeout(ctx, s.timeout)
-		_, err := s.db.Collection(col).Indexes().CreateMany(ctx, models)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("ensure indexes on %s: %w", col, err)
+		for _, m := range models {
+			ctx, cancel := context.WithTimeout(ctx, s.timeout)
+			_, err := s.db.Collection(col).Indexes().CreateOne(ctx, m)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("ensure indexes on %s: %w", col, err)
+			}
 		}
 	}
 	return nil

@@ -38,6 +38,30 @@ func open(t *testing.T) *Store {
 	return s
 }
 
+// TestReopen opens a database that has data and indexes already, as every
+// start after the first does.
+func TestReopen(t *testing.T) {
+	ctx := t.Context()
+	name := testdb.NewName()
+	now := time.Now().UTC()
+	for i := range 3 {
+		s, err := Open(ctx, server.URI, name, Options{})
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		if err := s.InsertUser(ctx, domain.User{ID: domain.NewID(now), Phone: fmt.Sprint(13800000000 + i)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AppendAudit(ctx, domain.AuditEntry{ID: domain.NewID(now), At: now, Entity: "user"}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.CountUsers(ctx); err != nil || n != int64(i+1) {
+			t.Fatalf("open %d: %d users, %v", i, n, err)
+		}
+		_ = s.Close(ctx)
+	}
+}
+
 func TestTownsAndVillagesScoped(t *testing.T) {
 	ctx := t.Context()
 	s := open(t)
