@@ -85,7 +85,10 @@ func testConfig(t testing.TB) Config {
 	return cfg
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { return newEnvWith(t, nil) }
+
+// newEnvWith builds a server whose configuration edit may change.
+func newEnvWith(t testing.TB, edit func(*Config)) *env {
 	t.Helper()
 	store, err := mongo.Open(context.Background(), dbServer.URI, testdb.NewName(), mongo.Options{})
 	if err != nil {
@@ -96,6 +99,9 @@ func newEnv(t testing.TB) *env {
 	cfg := testConfig(t)
 	cfg.WeChatAppID, cfg.WeChatSecret = "wxapp", "wxsecret"
 	cfg.WeChatBase = fw.srv.URL
+	if edit != nil {
+		edit(&cfg)
+	}
 	logs := &bytes.Buffer{}
 	clk := &clock{now: time.Now().UTC().Truncate(time.Millisecond)}
 	a, _, err := build(cfg, deps{
