@@ -38,6 +38,7 @@ commands:
   serve       run the API server
   user add    create an account (password from ZHUCUN_USER_PASSWORD or standard input)
   version     print the version
+  healthcheck exit 0 when the server on ZHUCUN_ADDR answers /healthz (for container health checks)
 
 Configuration comes from ZHUCUN_* environment variables; flags override them.
 Run 'zhucun serve -h' for the list.
@@ -63,6 +64,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return errors.New("usage: zhucun user add -name NAME -phone PHONE -role ROLE [-town-id ID] [-village-ids ID,ID]")
 		}
 		return userAdd(ctx, args[2:], getenv, stdin, stdout, stderr)
+	case "healthcheck":
+		fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		cfg, err := parseConfig(fs, args[1:], getenv)
+		if err != nil {
+			return err
+		}
+		return healthcheck(ctx, cfg)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "zhucun", buildVersion())
 		return nil

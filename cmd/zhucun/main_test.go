@@ -150,6 +150,9 @@ func TestServeSurvivesRestart(t *testing.T) {
 	env := map[string]string{"ZHUCUN_DATA_DIR": dir, "ZHUCUN_ADMIN_PHONE": "13900000000", "ZHUCUN_ADMIN_PASSWORD": "admin-pass-1", "ZHUCUN_LOG_LEVEL": "error"}
 	srv := startServe(t, env)
 	base := srv.base
+	if out, err := command(env, "healthcheck").CombinedOutput(); err != nil {
+		t.Fatalf("healthcheck against a running server: %v %s", err, out)
+	}
 	st, tok := call(t, "POST", base+"/api/v1/auth/login", "", map[string]any{"phone": "13900000000", "password": "admin-pass-1"})
 	if st != 200 {
 		t.Fatalf("login: %d %v", st, tok)
@@ -181,6 +184,9 @@ func TestServeSurvivesRestart(t *testing.T) {
 		t.Fatalf("create village: %d %v", st, v)
 	}
 	_ = srv.stop(t, syscall.SIGKILL)
+	if err := command(env, "healthcheck").Run(); err == nil {
+		t.Fatal("healthcheck passed with no server running")
+	}
 	srv = startServe(t, env)
 	base = srv.base
 	st, got = call(t, "GET", base+"/api/v1/villages/"+v["id"].(string), access, nil)
