@@ -120,6 +120,11 @@ const (
 
 // requestID accepts a sane X-Request-ID or makes one, and echoes it.
 func (s *server) requestID(c *fiber.Ctx) error {
+	assignRequestID(c)
+	return c.Next()
+}
+
+func assignRequestID(c *fiber.Ctx) string {
 	id := c.Get(fiber.HeaderXRequestID)
 	if !requestIDRE.MatchString(id) {
 		var b [12]byte
@@ -128,14 +133,16 @@ func (s *server) requestID(c *fiber.Ctx) error {
 	}
 	c.Locals(localRequestID, id)
 	c.Set(fiber.HeaderXRequestID, id)
-	return c.Next()
+	return id
 }
 
+// requestID returns the request's id. Requests that the server refuses
+// before any middleware runs (a body over the limit) get one here.
 func requestID(c *fiber.Ctx) string {
 	if id, ok := c.Locals(localRequestID).(string); ok {
 		return id
 	}
-	return ""
+	return assignRequestID(c)
 }
 
 // observe answers errors through the error handler, then logs one line

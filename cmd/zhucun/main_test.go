@@ -162,6 +162,19 @@ func TestServeSurvivesRestart(t *testing.T) {
 	if st != 201 {
 		t.Fatalf("create town: %d %v", st, town)
 	}
+	// A body over the server's limit is refused before any handler, still as a problem.
+	big, _ := http.NewRequest("POST", base+"/api/v1/towns", bytes.NewReader(make([]byte, 17<<20)))
+	big.Header.Set("Content-Type", "application/json")
+	if res, err := http.DefaultClient.Do(big); err == nil {
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 413 || res.Header.Get("Content-Type") != "application/problem+json" ||
+			!strings.Contains(string(b), `"code":"body_too_large"`) || res.Header.Get("X-Request-ID") == "" {
+			t.Errorf("17 MiB body: %d %s %s", res.StatusCode, res.Header, b)
+		}
+	} else if !strings.Contains(err.Error(), "reset") && !strings.Contains(err.Error(), "broken pipe") {
+		t.Errorf("17 MiB body: %v", err)
+	}
 	// SIGTERM: a graceful stop with exit status 0.
 	if err := srv.stop(t, syscall.SIGTERM); err != nil {
 		t.Fatalf("SIGTERM: %v\n%s", err, srv.out)

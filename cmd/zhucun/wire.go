@@ -34,7 +34,9 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (*stores, err
 	st := &stores{backend: "mongodb"}
 	uri := cfg.MongoURI
 	if uri == "" {
-		srv, err := embedded.Start(ctx, embedded.Config{Dir: filepath.Join(cfg.DataDir, "db"), Logger: log})
+		// FerretDB logs every connection at INFO: keep its errors only.
+		fl := slog.New(minLevel{h: log.Handler(), min: slog.LevelError}).With("component", "ferretdb")
+		srv, err := embedded.Start(ctx, embedded.Config{Dir: filepath.Join(cfg.DataDir, "db"), Logger: fl})
 		if err != nil {
 			return nil, err
 		}
@@ -143,4 +145,24 @@ func newLogger(cfg Config, w *os.File) *slog.Logger {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lvl}))
+}
+
+// minLevel drops records below min before they reach h.
+type minLevel struct {
+	h   slog.Handler
+	min slog.Level
+}
+
+func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= m.min && m.h.Enabled(ctx, l)
+}
+
+func (m minLevel) Handle(ctx context.Context, r slog.Record) error { return m.h.Handle(ctx, r) }
+
+func (m minLevel) WithAttrs(a []slog.Attr) slog.Handler {
+	return minLevel{h: m.h.WithAttrs(a), min: m.min}
+}
+
+func (m minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h: m.h.WithGroup(name), min: m.min}
 }
