@@ -107,7 +107,9 @@ func validatePassword(v *Validator, pw string) {
 
 // resolveScope checks an account's role, town and villages against each
 // other and against what the caller may grant, and derives its TownIDs.
-func (s UserService) resolveScope(ctx context.Context, c Caller, v *Validator, u *User) error {
+// prev are the villages the account had: a town admin may keep, but not
+// add or remove, villages of other towns.
+func (s UserService) resolveScope(ctx context.Context, c Caller, v *Validator, u *User, prev []string) error {
 	if !u.Role.Valid() {
 		v.Add("role", FieldInvalid, "role must be one of admin, leader, town_admin, team_leader, cadre")
 		return nil
@@ -138,7 +140,7 @@ func (s UserService) resolveScope(ctx context.Context, c Caller, v *Validator, u
 			v.Add("villageIds", FieldRange, "at most 200 villages")
 			return nil
 		}
-		vs, err := s.Org.VillagesByIDs(ctx, u.VillageIDs)
+		vs, err := s.Org.VillagesByIDs(ctx, slices.Concat(u.VillageIDs, prev))
 		if err != nil {
 			return err
 		}
@@ -146,13 +148,20 @@ func (s UserService) resolveScope(ctx context.Context, c Caller, v *Validator, u
 		for _, vil := range vs {
 			found[vil.ID] = vil.TownID
 		}
+		if c.Role == RoleTownAdmin {
+			for _, id := range prev {
+				if town, ok := found[id]; ok && town != c.TownID && !slices.Contains(u.VillageIDs, id) {
+					v.Add("villageIds", FieldInvalid, "you cannot remove a village of another town: "+id)
+				}
+			}
+		}
 		for _, id := range u.VillageIDs {
 			town, ok := found[id]
 			if !ok {
 				v.Add("villageIds", FieldUnknown, "no such village: "+id)
 				continue
 			}
-			if c.Role == RoleTownAdmin && town != c.TownID {
+			if c.Role == RoleTownAdmin && town != c.TownID && !slices.Contains(prev, id) {
 				v.Add("villageIds", FieldUnknown, "no such village in your town: "+id)
 				continue
 			}
@@ -192,7 +201,7 @@ func (s UserService) Create(ctx context.Context, c Caller, in UserInput) (User, 
 	}
 	validatePassword(&v, in.Password)
 	if v.Required("role", string(u.Role)) {
-		if err := s.resolveScope(ctx, c, &v, &u); err != nil {
+		if err := s.resolveScope(ctx, c, &v, &u, nil); err != nil {
 			return User{}, fmt.Errorf("create user: %w", err)
 		}
 	}
@@ -249,6 +258,7 @@ func (s UserService) Update(ctx context.Context, c Caller, id string, p UserPatc
 	if c.Role != RoleAdmin && !(c.Role == RoleTownAdmin && u.Role.VillageLevel()) {
 		return User{}, Forbidden()
 	}
+	prev := slices.Clone(u.VillageIDs)
 	var v Validator
 	if p.Name != nil {
 		u.Name = strings.TrimSpace(*p.Name)
@@ -282,7 +292,7 @@ func (s UserService) Update(ctx context.Context, c Caller, id string, p UserPatc
 		}
 		u.Disabled = *p.Disabled
 	}
-	if err := s.resolveScope(ctx, c, &v, &u); err != nil {
+	if err := s.resolveScope(ctx, c, &v, &u, prev); err != nil {
 		return User{}, fmt.Errorf("update user: %w", err)
 	}
 	if err := v.Err(); err != nil {

@@ -163,3 +163,25 @@ func TestWeChatSignIn(t *testing.T) {
 	want(t, e.do(t, req{method: "POST", path: "/api/v1/auth/wechat/bind",
 		body: map[string]any{"ticket": r.str("bind_ticket"), "phone": f.phones[domain.RoleLeader], "password": testPassword}}), 401, "invalid_ticket")
 }
+
+// A cadre serving villages of two towns: the town admin of one may rename
+// it and change its own town's villages, but not touch the other town's.
+func TestTownAdminKeepsOtherTownsVillages(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture(t)
+	admin, ta := f.tokens[domain.RoleAdmin], f.tokens[domain.RoleTownAdmin]
+	id := f.ids[domain.RoleCadre]
+	want(t, e.do(t, req{method: "PATCH", path: "/api/v1/users/" + id, token: admin,
+		body: map[string]any{"villageIds": []string{f.villA1, f.villB1}}}), 200)
+	want(t, e.do(t, req{method: "PATCH", path: "/api/v1/users/" + id, token: ta, body: map[string]any{"name": "改名"}}), 200)
+	r := e.do(t, req{method: "PATCH", path: "/api/v1/users/" + id, token: ta,
+		body: map[string]any{"villageIds": []string{f.villA2, f.villB1}}})
+	want(t, r, 200)
+	r = e.do(t, req{method: "PATCH", path: "/api/v1/users/" + id, token: ta, body: map[string]any{"villageIds": []string{f.villA2}}})
+	want(t, r, 422, "validation_failed")
+	got := e.do(t, req{method: "GET", path: "/api/v1/users/" + id, token: admin})
+	ids := got.json["villageIds"].([]any)
+	if len(ids) != 2 || got.str("name") != "改名" {
+		t.Fatalf("after the town admin's edits: %s", got.body)
+	}
+}

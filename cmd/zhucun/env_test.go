@@ -290,8 +290,7 @@ const testPassword = "pass-word-1"
 func (e *env) fixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	users := domain.UserService{Store: e.store, Org: e.store, Hasher: passwd.Fast(),
-		Audit: domain.Auditor{Store: e.store, Now: e.clock.Now}, Now: e.clock.Now}
+	users := userService(e.store, passwd.Fast(), e.clock.Now)
 	if _, err := users.EnsureAdmin(ctx, "13900000000", testPassword); err != nil {
 		t.Fatal(err)
 	}

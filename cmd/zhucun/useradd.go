@@ -49,8 +49,7 @@ func userAdd(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	defer st.close(context.WithoutCancel(ctx))
 	now := func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
-	users := domain.UserService{Store: st.db, Org: st.db, Hasher: passwd.Default(),
-		Audit: domain.Auditor{Store: st.db, Now: now}, Now: now}
+	users := userService(st.db, passwd.Default(), now)
 	u, err := users.Create(ctx, domain.System("cli"), domain.UserInput{
 		Name: *name, Phone: *phone, Password: pw, Role: domain.Role(*role), TownID: *town, VillageIDs: splitList(*villages)})
 	if err != nil {

@@ -109,10 +109,15 @@ type deps struct {
 	addr   domain.ThrottlePolicy
 }
 
+// userService is the account service on a store, for the server and the shell.
+func userService(store *mongo.Store, hasher domain.PasswordHasher, now domain.Clock) domain.UserService {
+	return domain.UserService{Store: store, Org: store, Hasher: hasher, Audit: domain.Auditor{Store: store, Now: now}, Now: now}
+}
+
 // build wires the domain services and the HTTP layer.
 func build(cfg Config, d deps) (*api.API, domain.UserService, error) {
-	audit := domain.Auditor{Store: d.store, Now: d.now}
-	users := domain.UserService{Store: d.store, Org: d.store, Hasher: d.hasher, Audit: audit, Now: d.now}
+	users := userService(d.store, d.hasher, d.now)
+	audit := users.Audit
 	dummy, err := d.hasher.Hash(hex.EncodeToString([]byte(time.Now().String())))
 	if err != nil {
 		return nil, users, err
