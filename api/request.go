@@ -89,12 +89,27 @@ func parsePage(c *fiber.Ctx) (domain.Page, error) {
 	}
 	if s := c.Query("cursor"); s != "" {
 		b, err := base64.RawURLEncoding.DecodeString(s)
-		if err != nil || !domain.ValidID(string(b)) {
+		if err != nil || !validCursor(string(b)) {
 			v.Add("cursor", domain.FieldInvalid, "cursor must be a nextCursor this API returned")
 		}
 		p.After = string(b)
 	}
 	return p, queryErr(v)
+}
+
+// validCursor accepts the ids lists page by: one id, or two joined by "/"
+// for records keyed by campaign and village.
+func validCursor(s string) bool {
+	parts := strings.Split(s, "/")
+	if len(parts) > 2 {
+		return false
+	}
+	for _, p := range parts {
+		if !domain.ValidID(p) {
+			return false
+		}
+	}
+	return true
 }
 
 // queryErr turns query field errors into a 422.

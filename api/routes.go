@@ -12,6 +12,8 @@ var (
 	adminOnly    = []domain.Role{domain.RoleAdmin}
 	orgWriters   = []domain.Role{domain.RoleAdmin, domain.RoleTownAdmin}
 	accountReads = []domain.Role{domain.RoleAdmin, domain.RoleLeader, domain.RoleTownAdmin}
+	// villageWriters change a village's problems and targets (scope decides which).
+	villageWriters = []domain.Role{domain.RoleAdmin, domain.RoleTownAdmin, domain.RoleTeamLeader, domain.RoleCadre}
 )
 
 // register adds every route. Each states who may call it; nil is public.
@@ -48,4 +50,45 @@ func (s *server) register(app *fiber.App) {
 	s.handle(v1, fiber.MethodPatch, "/users/:id", orgWriters, s.patchUser)
 
 	s.handle(v1, fiber.MethodGet, "/audit", adminOnly, s.listAudit)
+
+	s.handle(v1, fiber.MethodGet, "/catalogues/:kind", allRoles, s.listCatalogue)
+	s.handle(v1, fiber.MethodPut, "/catalogues/:kind/:code", adminOnly, s.putCatalogueItem)
+
+	s.handle(v1, fiber.MethodPost, "/campaigns", adminOnly, s.createCampaign)
+	s.handle(v1, fiber.MethodGet, "/campaigns", allRoles, s.listCampaigns)
+	s.handle(v1, fiber.MethodGet, "/campaigns/:id", allRoles, s.getCampaign)
+	s.handle(v1, fiber.MethodPatch, "/campaigns/:id", adminOnly, s.patchCampaign)
+	s.handle(v1, fiber.MethodPut, "/campaigns/:id/evaluations/:villageId", orgWriters, s.putEvaluation)
+	s.handle(v1, fiber.MethodGet, "/campaigns/:id/evaluations", accountReads, s.listEvaluations)
+	s.handle(v1, fiber.MethodGet, "/campaigns/:id/ranking", accountReads, s.ranking)
+	s.handle(v1, fiber.MethodGet, "/campaigns/:id/candidates", accountReads, s.candidates)
+	s.handle(v1, fiber.MethodGet, "/campaigns/:id/candidates.xlsx", accountReads, s.candidatesXLSX)
+	s.handle(v1, fiber.MethodPost, "/campaigns/:id/selections", orgWriters, s.createSelection)
+	s.handle(v1, fiber.MethodGet, "/campaigns/:id/selections", allRoles, s.listSelections)
+	s.handle(v1, fiber.MethodGet, "/campaigns/:id/selections/:villageId", allRoles, s.getSelection)
+	s.handle(v1, fiber.MethodPost, "/campaigns/:id/selections/:villageId/notes", orgWriters, s.addSelectionNote)
+
+	s.handle(v1, fiber.MethodPost, "/villages/:id/problems", villageWriters, s.createProblem)
+	s.handle(v1, fiber.MethodGet, "/villages/:id/problems", allRoles, s.listProblems)
+	s.handle(v1, fiber.MethodGet, "/problems/:id", allRoles, s.getProblem)
+	s.handle(v1, fiber.MethodPatch, "/problems/:id", villageWriters, s.patchProblem)
+	s.handle(v1, fiber.MethodPost, "/villages/:id/targets", villageWriters, s.createTarget)
+	s.handle(v1, fiber.MethodGet, "/villages/:id/targets", allRoles, s.listTargets)
+	s.handle(v1, fiber.MethodGet, "/targets/:id", allRoles, s.getTarget)
+	s.handle(v1, fiber.MethodPatch, "/targets/:id", villageWriters, s.patchTarget)
+	s.handle(v1, fiber.MethodPost, "/targets/:id/progress", villageWriters, s.addProgress)
+	s.handle(v1, fiber.MethodGet, "/targets/:id/progress", allRoles, s.listProgress)
+	s.handle(v1, fiber.MethodGet, "/villages/:id/ledger", allRoles, s.ledger)
+	s.handle(v1, fiber.MethodGet, "/villages/:id/unit-suggestions", allRoles, s.unitSuggestions)
+
+	s.handle(v1, fiber.MethodPost, "/units", adminOnly, s.createUnit)
+	s.handle(v1, fiber.MethodGet, "/units", allRoles, s.listUnits)
+	s.handle(v1, fiber.MethodGet, "/units/:id", allRoles, s.getUnit)
+	s.handle(v1, fiber.MethodPatch, "/units/:id", adminOnly, s.patchUnit)
+	s.handle(v1, fiber.MethodPost, "/teams", orgWriters, s.createTeam)
+	s.handle(v1, fiber.MethodGet, "/teams", allRoles, s.listTeams)
+	s.handle(v1, fiber.MethodGet, "/teams/:id", allRoles, s.getTeam)
+	s.handle(v1, fiber.MethodPatch, "/teams/:id", orgWriters, s.patchTeam)
+	s.handle(v1, fiber.MethodPost, "/trainings", adminOnly, s.createTraining)
+	s.handle(v1, fiber.MethodGet, "/trainings", accountReads, s.listTrainings)
 }

@@ -39,14 +39,21 @@ type Config struct {
 	Logger         *slog.Logger
 	// ReadyTimeout bounds the readiness check.
 	ReadyTimeout time.Duration
+	// Location is the campaign's time zone, for "today" in dates.
+	Location *time.Location
 }
 
 // Services are the domain services the handlers call.
 type Services struct {
-	Org   domain.OrgService
-	Users domain.UserService
-	Auth  domain.AuthService
-	Audit domain.Auditor
+	Org        domain.OrgService
+	Users      domain.UserService
+	Auth       domain.AuthService
+	Audit      domain.Auditor
+	Catalogues domain.CatalogueService
+	Campaigns  domain.CampaignService
+	Ledger     domain.LedgerService
+	Teams      domain.TeamService
+	Trainings  domain.TrainingService
 	// Ready reports whether the backing stores answer.
 	Ready func(ctx context.Context) error
 	Now   domain.Clock
@@ -76,6 +83,9 @@ func New(cfg Config, svc Services) *API {
 	}
 	if cfg.TicketTTL == 0 {
 		cfg.TicketTTL = 5 * time.Minute
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
 	}
 	if cfg.ReadyTimeout == 0 {
 		cfg.ReadyTimeout = 2 * time.Second

@@ -16,6 +16,9 @@ type userJSON struct {
 	TownID     string    `json:"townId,omitempty"`
 	VillageIDs []string  `json:"villageIds"`
 	Disabled   bool      `json:"disabled"`
+	UnitID     string    `json:"unitId,omitempty"`
+	BirthYear  int       `json:"birthYear,omitempty"`
+	AgeTier    string    `json:"ageTier,omitempty"`
 	CreatedAt  time.Time `json:"createdAt"`
 	UpdatedAt  time.Time `json:"updatedAt"`
 }
@@ -26,7 +29,8 @@ func toUserJSON(u domain.User) userJSON {
 		ids = []string{}
 	}
 	return userJSON{ID: u.ID, Name: u.Name, Phone: u.Phone, Role: string(u.Role), TownID: u.TownID,
-		VillageIDs: ids, Disabled: u.Disabled, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+		VillageIDs: ids, Disabled: u.Disabled, UnitID: u.UnitID, BirthYear: u.BirthYear,
+		AgeTier: string(domain.TierOf(u.AgeTier, u.BirthYear, time.Now().Year())), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
 type userReq struct {
@@ -37,6 +41,9 @@ type userReq struct {
 	TownID     *string   `json:"townId"`
 	VillageIDs *[]string `json:"villageIds"`
 	Disabled   *bool     `json:"disabled"`
+	UnitID     *string   `json:"unitId"`
+	BirthYear  *int      `json:"birthYear"`
+	AgeTier    *string   `json:"ageTier"`
 }
 
 func (s *server) createUser(c *fiber.Ctx) error {
@@ -52,6 +59,10 @@ func (s *server) createUser(c *fiber.Ctx) error {
 		Role: domain.Role(deref(req.Role)), TownID: deref(req.TownID)}
 	if req.VillageIDs != nil {
 		in.VillageIDs = *req.VillageIDs
+	}
+	in.UnitID, in.AgeTier = deref(req.UnitID), domain.AgeTier(deref(req.AgeTier))
+	if req.BirthYear != nil {
+		in.BirthYear = *req.BirthYear
 	}
 	u, err := s.svc.Users.Create(ctx(c), caller(c), in)
 	if err != nil {
@@ -105,7 +116,11 @@ func (s *server) patchUser(c *fiber.Ctx) error {
 		return err
 	}
 	p := domain.UserPatch{Name: req.Name, Phone: req.Phone, Password: req.Password, TownID: req.TownID,
-		VillageIDs: req.VillageIDs, Disabled: req.Disabled}
+		VillageIDs: req.VillageIDs, Disabled: req.Disabled, UnitID: req.UnitID, BirthYear: req.BirthYear}
+	if req.AgeTier != nil {
+		t := domain.AgeTier(*req.AgeTier)
+		p.AgeTier = &t
+	}
 	if req.Role != nil {
 		r := domain.Role(*req.Role)
 		p.Role = &r

@@ -23,6 +23,9 @@ type User struct {
 	// sees the accounts whose TownIDs hold its town.
 	TownIDs   []string
 	Disabled  bool
+	UnitID    string  // the dispatching unit the person comes from
+	BirthYear int     // for the team's age mix; 0 when unknown
+	AgeTier   AgeTier // set explicitly, or derived from BirthYear
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -67,6 +70,7 @@ func ValidPhone(s string) bool { return phoneRE.MatchString(s) }
 type UserService struct {
 	Store  UserStore
 	Org    OrgStore
+	Teams  TeamStore // units for unitId, and team membership for scope
 	Hasher PasswordHasher
 	Audit  Auditor
 	Now    Clock
@@ -80,6 +84,9 @@ type UserInput struct {
 	Role       Role
 	TownID     string
 	VillageIDs []string
+	UnitID     string
+	BirthYear  int
+	AgeTier    AgeTier
 }
 
 // UserPatch changes an account; nil fields stay as they are.
@@ -91,6 +98,9 @@ type UserPatch struct {
 	TownID     *string
 	VillageIDs *[]string
 	Disabled   *bool
+	UnitID     *string
+	BirthYear  *int
+	AgeTier    *AgeTier
 }
 
 func validatePassword(v *Validator, pw string) {
@@ -182,6 +192,26 @@ func (s UserService) resolveScope(ctx context.Context, c Caller, v *Validator, u
 	return nil
 }
 
+// checkProfile checks the unit, birth year and age tier of an account.
+func (s UserService) checkProfile(ctx context.Context, v *Validator, u *User) error {
+	if u.UnitID != "" {
+		if s.Teams == nil {
+			v.Add("unitId", FieldUnknown, "no such unit")
+		} else if _, err := s.Teams.GetUnit(ctx, u.UnitID); errors.Is(err, ErrNotFound) {
+			v.Add("unitId", FieldUnknown, "no such unit")
+		} else if err != nil {
+			return err
+		}
+	}
+	if y := s.Now().Year(); u.BirthYear != 0 && (u.BirthYear < 1930 || u.BirthYear > y-16) {
+		v.Add("birthYear", FieldRange, fmt.Sprintf("birthYear must be from 1930 to %d", y-16))
+	}
+	if u.AgeTier != "" && !u.AgeTier.Valid() {
+		v.Add("ageTier", FieldInvalid, "ageTier must be senior, middle or young")
+	}
+	return nil
+}
+
 // Create adds an account. Admins create any; a town admin creates team
 // leaders and cadres for the villages of its town.
 func (s UserService) Create(ctx context.Context, c Caller, in UserInput) (User, error) {
@@ -191,8 +221,12 @@ func (s UserService) Create(ctx context.Context, c Caller, in UserInput) (User, 
 	u := User{
 		Name: strings.TrimSpace(in.Name), Phone: strings.TrimSpace(in.Phone), Role: in.Role,
 		TownID: strings.TrimSpace(in.TownID), VillageIDs: in.VillageIDs,
+		UnitID: strings.TrimSpace(in.UnitID), BirthYear: in.BirthYear, AgeTier: in.AgeTier,
 	}
 	var v Validator
+	if err := s.checkProfile(ctx, &v, &u); err != nil {
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
 	if v.Required("name", u.Name) {
 		v.MaxLen("name", u.Name, maxName)
 	}
@@ -286,6 +320,18 @@ func (s UserService) Update(ctx context.Context, c Caller, id string, p UserPatc
 	if p.VillageIDs != nil {
 		u.VillageIDs = *p.VillageIDs
 	}
+	if p.UnitID != nil {
+		u.UnitID = strings.TrimSpace(*p.UnitID)
+	}
+	if p.BirthYear != nil {
+		u.BirthYear = *p.BirthYear
+	}
+	if p.AgeTier != nil {
+		u.AgeTier = *p.AgeTier
+	}
+	if err := s.checkProfile(ctx, &v, &u); err != nil {
+		return User{}, fmt.Errorf("update user: %w", err)
+	}
 	if p.Disabled != nil {
 		if *p.Disabled && u.ID == c.UserID {
 			v.Add("disabled", FieldInvalid, "you cannot disable your own account")
@@ -329,8 +375,25 @@ func (s UserService) Caller(ctx context.Context, userID, requestID string) (Call
 	}
 	c := Caller{UserID: u.ID, Name: u.Name, Role: u.Role, TownID: u.TownID, RequestID: requestID}
 	if u.Role.VillageLevel() {
-		c.VillageIDs = u.VillageIDs
-		c.VillageTownIDs = u.TownIDs
+		c.VillageIDs = slices.Clone(u.VillageIDs)
+		c.VillageTownIDs = slices.Clone(u.TownIDs)
+		// A team's people get its village in their scope.
+		if s.Teams != nil {
+			vs, ts, err := teamVillages(ctx, s.Teams, u.ID)
+			if err != nil {
+				return Caller{}, fmt.Errorf("load caller: %w", err)
+			}
+			for _, v := range vs {
+				if !slices.Contains(c.VillageIDs, v) {
+					c.VillageIDs = append(c.VillageIDs, v)
+				}
+			}
+			for _, t := range ts {
+				if !slices.Contains(c.VillageTownIDs, t) {
+					c.VillageTownIDs = append(c.VillageTownIDs, t)
+				}
+			}
+		}
 	}
 	return c, nil
 }

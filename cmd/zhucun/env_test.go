@@ -283,6 +283,7 @@ type fixture struct {
 	cadreB, cadreBID       string // a cadre of B1
 	adminPhone, adminPass  string
 	phones                 map[domain.Role]string
+	c                      *campaignFixture // set by tests that build it
 }
 
 const testPassword = "pass-word-1"

@@ -111,7 +111,7 @@ type deps struct {
 
 // userService is the account service on a store, for the server and the shell.
 func userService(store *mongo.Store, hasher domain.PasswordHasher, now domain.Clock) domain.UserService {
-	return domain.UserService{Store: store, Org: store, Hasher: hasher, Audit: domain.Auditor{Store: store, Now: now}, Now: now}
+	return domain.UserService{Store: store, Org: store, Teams: store, Hasher: hasher, Audit: domain.Auditor{Store: store, Now: now}, Now: now}
 }
 
 // build wires the domain services and the HTTP layer.
@@ -127,13 +127,26 @@ func build(cfg Config, d deps) (*api.API, domain.UserService, error) {
 		PhoneLimit: domain.NewThrottle(d.phone, d.now), AddrLimit: domain.NewThrottle(d.addr, d.now),
 		Audit: audit, Now: d.now, RefreshTTL: cfg.RefreshTTL, DummyHash: dummy,
 	}
+	catalogues := domain.CatalogueService{Store: d.store, Audit: audit, Now: d.now}
+	if err := catalogues.Seed(context.Background()); err != nil {
+		return nil, users, err
+	}
+	ledger := domain.LedgerService{Problems: d.store, Targets: d.store, Teams: d.store, Campaigns: d.store, Org: d.store,
+		Catalogues: d.store, Audit: audit, Now: d.now, Loc: cfg.TZ}
 	a := api.New(api.Config{
-		Version: buildVersion(), JWTSecret: d.secret, AccessTTL: cfg.AccessTTL,
+		Location: cfg.TZ,
+		Version:  buildVersion(), JWTSecret: d.secret, AccessTTL: cfg.AccessTTL,
 		CORSOrigins: cfg.CORSOrigins, ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxy,
 		TLS: cfg.TLSCertFile != "", Spec: zhucun.OpenAPI, Logger: d.log,
 	}, api.Services{
 		Org:   domain.OrgService{Store: d.store, Audit: audit, Now: d.now},
 		Users: users, Auth: auth, Audit: audit, Ready: d.store.Ping, Now: d.now,
+		Catalogues: catalogues,
+		Campaigns:  domain.CampaignService{Store: d.store, Org: d.store, Catalogues: d.store, Audit: audit, Now: d.now},
+		Ledger:     ledger,
+		Teams: domain.TeamService{Store: d.store, Campaigns: d.store, Org: d.store, Users: d.store, Problems: d.store,
+			Catalogue: d.store, Audit: audit, Now: d.now},
+		Trainings: domain.TrainingService{Store: d.store, Users: d.store, Audit: audit, Now: d.now},
 	})
 	return a, users, nil
 }

@@ -26,17 +26,29 @@ import (
 
 // Collection names.
 const (
-	colTowns         = "towns"
-	colVillages      = "villages"
-	colUsers         = "users"
-	colRefresh       = "refresh_tokens"
-	colRefreshUsed   = "refresh_tokens_used"
-	colRevoked       = "revoked_families"
-	colWeChat        = "wechat_bindings"
-	colAudit         = "audit"
-	defaultTimeout   = 10 * time.Second
-	connectTimeout   = 15 * time.Second
-	maxQueryDuration = 30 * time.Second
+	colTowns          = "towns"
+	colVillages       = "villages"
+	colUsers          = "users"
+	colRefresh        = "refresh_tokens"
+	colRefreshUsed    = "refresh_tokens_used"
+	colRevoked        = "revoked_families"
+	colWeChat         = "wechat_bindings"
+	colAudit          = "audit"
+	colCatalogues     = "catalogues"
+	colCampaigns      = "campaigns"
+	colEvaluations    = "evaluations"
+	colSelections     = "selections"
+	colSelectionNotes = "selection_notes"
+	colProblems       = "problems"
+	colTargets        = "targets"
+	colProgress       = "target_progress"
+	colUnits          = "units"
+	colTeams          = "teams"
+	colTeamSlots      = "team_slots"
+	colTrainings      = "trainings"
+	defaultTimeout    = 10 * time.Second
+	connectTimeout    = 15 * time.Second
+	maxQueryDuration  = 30 * time.Second
 )
 
 // Store is the MongoDB implementation of the domain's store interfaces.
@@ -118,7 +130,17 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			{Keys: bson.D{{Key: "phone", Value: 1}}, Options: options.Index().SetUnique(true).SetName("phone_unique")},
 			{Keys: bson.D{{Key: "townIds", Value: 1}}, Options: options.Index().SetName("town_ids")},
 		},
-		colRefresh: {{Keys: bson.D{{Key: "family", Value: 1}}, Options: options.Index().SetName("family")}},
+		colRefresh:        {{Keys: bson.D{{Key: "family", Value: 1}}, Options: options.Index().SetName("family")}},
+		colCatalogues:     {{Keys: bson.D{{Key: "kind", Value: 1}, {Key: "order", Value: 1}}, Options: options.Index().SetName("kind_order")}},
+		colEvaluations:    {{Keys: bson.D{{Key: "campaignId", Value: 1}, {Key: "townId", Value: 1}}, Options: options.Index().SetName("campaign_town")}},
+		colSelections:     {{Keys: bson.D{{Key: "villageId", Value: 1}}, Options: options.Index().SetName("village")}},
+		colSelectionNotes: {{Keys: bson.D{{Key: "campaignId", Value: 1}, {Key: "villageId", Value: 1}}, Options: options.Index().SetName("selection")}},
+		colProblems:       {{Keys: bson.D{{Key: "villageId", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("village")}, {Keys: bson.D{{Key: "townId", Value: 1}}, Options: options.Index().SetName("town")}},
+		colTargets:        {{Keys: bson.D{{Key: "villageId", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("village")}, {Keys: bson.D{{Key: "townId", Value: 1}}, Options: options.Index().SetName("town")}},
+		colProgress:       {{Keys: bson.D{{Key: "targetId", Value: 1}, {Key: "date", Value: 1}}, Options: options.Index().SetName("target_date")}},
+		colUnits:          {{Keys: bson.D{{Key: "name", Value: 1}}, Options: options.Index().SetUnique(true).SetName("name_unique")}},
+		colTeams:          {{Keys: bson.D{{Key: "people", Value: 1}}, Options: options.Index().SetName("people")}, {Keys: bson.D{{Key: "villageId", Value: 1}}, Options: options.Index().SetName("village")}},
+		colTrainings:      {{Keys: bson.D{{Key: "participantIds", Value: 1}}, Options: options.Index().SetName("participants")}},
 		colAudit: {
 			{Keys: bson.D{{Key: "entity", Value: 1}, {Key: "entityId", Value: 1}}, Options: options.Index().SetName("entity")},
 			{Keys: bson.D{{Key: "userId", Value: 1}}, Options: options.Index().SetName("user")},

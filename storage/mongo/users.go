@@ -20,6 +20,9 @@ type userRow struct {
 	VillageIDs   []string  `bson:"villageIds"`
 	TownIDs      []string  `bson:"townIds"`
 	Disabled     bool      `bson:"disabled"`
+	UnitID       string    `bson:"unitId,omitempty"`
+	BirthYear    int       `bson:"birthYear,omitempty"`
+	AgeTier      string    `bson:"ageTier,omitempty"`
 	CreatedAt    time.Time `bson:"createdAt"`
 	UpdatedAt    time.Time `bson:"updatedAt"`
 }
@@ -29,6 +32,7 @@ func (r userRow) id() string { return r.ID }
 func toUserRow(u domain.User) userRow {
 	r := userRow{ID: u.ID, Name: u.Name, Phone: u.Phone, PasswordHash: u.PasswordHash, Role: string(u.Role),
 		TownID: u.TownID, VillageIDs: u.VillageIDs, TownIDs: u.TownIDs, Disabled: u.Disabled,
+		UnitID: u.UnitID, BirthYear: u.BirthYear, AgeTier: string(u.AgeTier),
 		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 	if r.VillageIDs == nil {
 		r.VillageIDs = []string{}
@@ -42,6 +46,7 @@ func toUserRow(u domain.User) userRow {
 func toUser(r userRow) domain.User {
 	return domain.User{ID: r.ID, Name: r.Name, Phone: r.Phone, PasswordHash: r.PasswordHash, Role: domain.Role(r.Role),
 		TownID: r.TownID, VillageIDs: r.VillageIDs, TownIDs: r.TownIDs, Disabled: r.Disabled,
+		UnitID: r.UnitID, BirthYear: r.BirthYear, AgeTier: domain.AgeTier(r.AgeTier),
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 }
 

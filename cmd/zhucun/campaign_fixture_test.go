@@ -1,0 +1,76 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"zhucun/domain"
+)
+
+// campaignFixture is a round set up on top of the org fixture:
+//
+//	A1 district-level, team tA1 (the fixture cadre's village)
+//	A2 town-level, team tA2
+//	A3 town-level, no team yet       A4 candidate, not selected
+//	B1 district-level, team tB1
+//	B2 district-level, no team yet   B3 candidate, not selected
+//
+// with a problem and a target in A1 and in B1, and one unit.
+type campaignFixture struct {
+	campaign                       string
+	villA3, villA4, villB2, villB3 string
+	teamA1, teamA2, teamB1         string
+	probA1, probB1                 string
+	targA1, targB1                 string
+	unit                           string
+	today                          string
+}
+
+func (e *env) campaignFixture(t testing.TB, f *fixture) *campaignFixture {
+	t.Helper()
+	admin := f.tokens[domain.RoleAdmin]
+	mk := func(path string, body any) string {
+		t.Helper()
+		r := e.do(t, req{method: "POST", path: path, token: admin, body: body})
+		want(t, r, 201)
+		return r.str("id")
+	}
+	cf := &campaignFixture{today: domain.Today(e.clock.Now(), time.UTC)}
+	cf.campaign = mk("/api/v1/campaigns", map[string]any{"name": "第三轮", "startDate": "2026-01-01", "endDate": "2027-12-31",
+		"candidateShare": 1.0, "districtTarget": 25, "townTarget": 20})
+	cf.villA3 = mk("/api/v1/villages", map[string]any{"name": "侯家园子村", "townId": f.townA, "kind": "village"})
+	cf.villA4 = mk("/api/v1/villages", map[string]any{"name": "大营刘村", "townId": f.townA, "kind": "village"})
+	cf.villB2 = mk("/api/v1/villages", map[string]any{"name": "杨沟朱村", "townId": f.townB, "kind": "village"})
+	cf.villB3 = mk("/api/v1/villages", map[string]any{"name": "双眼井村", "townId": f.townB, "kind": "village"})
+	for i, v := range []string{f.villA1, f.villA2, cf.villA3, cf.villA4, f.villB1, cf.villB2, cf.villB3} {
+		want(t, e.do(t, req{method: "PUT", path: "/api/v1/campaigns/" + cf.campaign + "/evaluations/" + v, token: admin,
+			body: map[string]any{"score": 50 + i, "manifestations": []string{"weak_service"}}}), 200)
+	}
+	sel := func(v, level string) {
+		t.Helper()
+		want(t, e.do(t, req{method: "POST", path: "/api/v1/campaigns/" + cf.campaign + "/selections", token: admin,
+			body: map[string]any{"villageId": v, "level": level, "reason": "综合评估排名靠后"}}), 201)
+	}
+	sel(f.villA1, "district")
+	sel(f.villA2, "town")
+	sel(cf.villA3, "town")
+	sel(f.villB1, "district")
+	sel(cf.villB2, "district")
+	cf.unit = mk("/api/v1/units", map[string]any{"name": "区委组织部", "type": "party"})
+	team := func(v string, members ...string) string {
+		return mk("/api/v1/teams", map[string]any{"campaignId": cf.campaign, "villageId": v,
+			"leaderId": f.ids[domain.RoleLeader], "memberIds": members})
+	}
+	// The fixture's team leader serves on A1's team only (its account has no villages of its own
+	// beyond A1); B1's team has the cadre of B1.
+	cf.teamA1 = team(f.villA1, f.ids[domain.RoleTeamLeader])
+	cf.teamA2 = team(f.villA2)
+	cf.teamB1 = team(f.villB1, f.cadreBID)
+	problem := map[string]any{"aspect": "disunity", "description": "两委班子不团结", "source": "evaluation"}
+	cf.probA1 = mk("/api/v1/villages/"+f.villA1+"/problems", problem)
+	cf.probB1 = mk("/api/v1/villages/"+f.villB1+"/problems", problem)
+	target := map[string]any{"domain": "leadership", "task": "strengthen_team", "kind": "common", "title": "配强班子", "year": 2026, "due": "2026-12-31"}
+	cf.targA1 = mk("/api/v1/villages/"+f.villA1+"/targets", target)
+	cf.targB1 = mk("/api/v1/villages/"+f.villB1+"/targets", target)
+	return cf
+}
