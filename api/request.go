@@ -17,34 +17,61 @@ import (
 	"zhucun/domain"
 )
 
-// decode reads a JSON request body into v: 415 for another content type,
-// 413 over the JSON limit, 400 when it is not JSON, 422 naming the field
-// when a field has the wrong type or is unknown.
-func decode(c *fiber.Ctx, v any) error {
+// jsonBody checks a request's JSON body: 415 for another content type,
+// 413 over the JSON limit, 400 when empty.
+func jsonBody(c *fiber.Ctx) ([]byte, error) {
 	mt, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
 	if err != nil || mt != fiber.MIMEApplicationJSON && !strings.HasSuffix(mt, "+json") {
-		return fiber.NewError(fiber.StatusUnsupportedMediaType, "send the body as application/json")
+		return nil, fiber.NewError(fiber.StatusUnsupportedMediaType, "send the body as application/json")
 	}
 	body := c.Body()
 	if len(body) > maxJSONBody {
-		return fiber.NewError(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("a JSON body may be at most %d bytes", maxJSONBody))
+		return nil, fiber.NewError(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("a JSON body may be at most %d bytes", maxJSONBody))
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return newError(domain.KindBadRequest, "malformed_json", "the request body is empty")
+		return nil, newError(domain.KindBadRequest, "malformed_json", "the request body is empty")
+	}
+	return body, nil
+}
+
+// decode reads a JSON request body into v: the errors of jsonBody, 400
+// when it is not JSON, 422 naming the field when a field has the wrong type
+// or is unknown.
+func decode(c *fiber.Ctx, v any) error {
+	body, err := jsonBody(c)
+	if err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err = dec.Decode(v)
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return newError(domain.KindBadRequest, "malformed_json", "the body holds more than one JSON value")
+	}
+	return nil
+}
+
+// decodeLoose reads some fields of a JSON body, ignoring the others.
+func decodeLoose(c *fiber.Ctx, v any) error {
+	body, err := jsonBody(c)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return jsonError(err)
+	}
+	return nil
+}
+
+// jsonError turns a decoding error into the API's error.
+func jsonError(err error) error {
 	var (
 		typeErr *json.UnmarshalTypeError
 		synErr  *json.SyntaxError
 	)
 	switch {
-	case err == nil:
-		if _, err := dec.Token(); err != io.EOF {
-			return newError(domain.KindBadRequest, "malformed_json", "the body holds more than one JSON value")
-		}
-		return nil
 	case errors.As(err, &typeErr):
 		field := typeErr.Field
 		if field == "" {
@@ -58,6 +85,10 @@ func decode(c *fiber.Ctx, v any) error {
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return newError(domain.KindInvalid, "validation_failed", "the request has invalid fields",
 			domain.FieldError{Field: field, Code: "unknown_field", Message: field + " is not a field of this request"})
+	}
+	var de *domain.Error
+	if errors.As(err, &de) {
+		return err
 	}
 	return newError(domain.KindBadRequest, "malformed_json", "the body is not valid JSON: "+err.Error())
 }

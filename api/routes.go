@@ -91,4 +91,11 @@ func (s *server) register(app *fiber.App) {
 	s.handle(v1, fiber.MethodPatch, "/teams/:id", orgWriters, s.patchTeam)
 	s.handle(v1, fiber.MethodPost, "/trainings", adminOnly, s.createTraining)
 	s.handle(v1, fiber.MethodGet, "/trainings", accountReads, s.listTrainings)
+
+	rc := reportCodec()
+	s.handle(v1, fiber.MethodPost, "/reports", villageWriters, s.createRecord(rc))
+	s.handle(v1, fiber.MethodGet, "/reports", allRoles, s.listRecords(rc))
+	s.handle(v1, fiber.MethodGet, "/reports/:id", allRoles, s.getRecord(rc))
+	s.handle(v1, fiber.MethodPatch, "/reports/:id", villageWriters, s.patchRecord(rc))
+	s.handle(v1, fiber.MethodDelete, "/reports/:id", villageWriters, s.deleteRecord(rc))
 }

@@ -54,6 +54,7 @@ type Services struct {
 	Ledger     domain.LedgerService
 	Teams      domain.TeamService
 	Trainings  domain.TrainingService
+	Field      domain.FieldService
 	// Ready reports whether the backing stores answer.
 	Ready func(ctx context.Context) error
 	Now   domain.Clock

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"zhucun/domain"
 )
@@ -389,6 +390,44 @@ func accessTable() map[string]acCase {
 				"startDate": "2026-03-01", "endDate": "2026-03-03", "participantIds": []string{f.ids[domain.RoleCadre]}}}
 		}},
 		"GET /api/v1/trainings": {in: get("/api/v1/trainings")},
+
+		"POST /api/v1/reports": {
+			in: func(f *fixture, _ domain.Role) req {
+				return req{method: "POST", path: "/api/v1/reports", body: map[string]any{"id": domain.NewID(time.Now()), "kind": "work_log",
+					"villageId": f.villA1, "occurredAt": time.Now().Add(-time.Minute), "text": "民情日记"}}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "POST", path: "/api/v1/reports", body: map[string]any{"id": domain.NewID(time.Now()), "kind": "work_log",
+					"villageId": f.villB1, "occurredAt": time.Now().Add(-time.Minute), "text": "越界"}}
+			},
+		},
+		"GET /api/v1/reports": {in: get("/api/v1/reports?limit=500"), listCheck: func(t *testing.T, f *fixture, role domain.Role, r *resp) {
+			for _, it := range r.items() {
+				if role.VillageLevel() && it["villageId"] != f.villA1 || role == domain.RoleTownAdmin && it["townId"] != f.townA {
+					t.Errorf("%s lists a report of %v", role, it["villageId"])
+				}
+			}
+		}},
+		"GET /api/v1/reports/:id": {
+			in:  func(f *fixture, _ domain.Role) req { return req{method: "GET", path: "/api/v1/reports/" + f.c.repA1} },
+			out: func(f *fixture, _ domain.Role) req { return req{method: "GET", path: "/api/v1/reports/" + f.c.repB1} },
+		},
+		"PATCH /api/v1/reports/:id": {
+			in: func(f *fixture, _ domain.Role) req {
+				return req{method: "PATCH", path: "/api/v1/reports/" + f.c.repA1, body: map[string]any{"notes": "补充情况"}}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "PATCH", path: "/api/v1/reports/" + f.c.repB1, body: map[string]any{"notes": "越界"}}
+			},
+		},
+		"DELETE /api/v1/reports/:id": {
+			in: func(f *fixture, r domain.Role) req {
+				return req{method: "DELETE", path: "/api/v1/reports/" + f.c.repDel[r]}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "DELETE", path: "/api/v1/reports/" + f.c.repB1}
+			},
+		},
 	}
 }
 
@@ -487,6 +526,9 @@ func TestAccessControl(t *testing.T) {
 	b := e.do(t, req{method: "GET", path: "/api/v1/villages/" + f.villB1, token: f.tokens[domain.RoleAdmin]})
 	if b.str("code") != "" {
 		t.Errorf("village B1 code changed by an out-of-scope PATCH: %q", b.str("code"))
+	}
+	if r := e.do(t, req{method: "GET", path: "/api/v1/reports/" + f.c.repB1, token: f.tokens[domain.RoleAdmin]}); r.status != 200 || r.str("notes") != "" {
+		t.Errorf("report of B1 changed or deleted by out-of-scope calls: %d %s", r.status, r.body)
 	}
 	u := e.do(t, req{method: "GET", path: "/api/v1/users/" + f.cadreBID, token: f.tokens[domain.RoleAdmin]})
 	if u.str("name") != "乙村干部" {

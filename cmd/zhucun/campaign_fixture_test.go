@@ -24,6 +24,8 @@ type campaignFixture struct {
 	targA1, targB1                 string
 	unit                           string
 	today                          string
+	repA1, repB1                   string
+	repDel                         map[domain.Role]string // one report in A1 per role, to delete
 }
 
 func (e *env) campaignFixture(t testing.TB, f *fixture) *campaignFixture {
@@ -72,5 +74,14 @@ func (e *env) campaignFixture(t testing.TB, f *fixture) *campaignFixture {
 	target := map[string]any{"domain": "leadership", "task": "strengthen_team", "kind": "common", "title": "配强班子", "year": 2026, "due": "2026-12-31"}
 	cf.targA1 = mk("/api/v1/villages/"+f.villA1+"/targets", target)
 	cf.targB1 = mk("/api/v1/villages/"+f.villB1+"/targets", target)
+	report := func(village string) string {
+		return mk("/api/v1/reports", map[string]any{"id": domain.NewID(e.clock.Now()), "kind": "visit", "villageId": village,
+			"occurredAt": e.clock.Now().Add(-time.Hour), "visitee": "household", "count": 3})
+	}
+	cf.repA1, cf.repB1 = report(f.villA1), report(f.villB1)
+	cf.repDel = map[domain.Role]string{}
+	for _, r := range domain.Roles {
+		cf.repDel[r] = report(f.villA1)
+	}
 	return cf
 }

@@ -34,6 +34,8 @@ type Config struct {
 	WeChatSecret  string
 	WeChatBase    string
 	LogLevel      string
+	MaxSkew       time.Duration
+	Backfill      time.Duration
 }
 
 // configError names the variable whose value is bad.
@@ -71,7 +73,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 		return def
 	}
 	var c Config
-	var tz, cors, proxies, accessTTL, refreshTTL string
+	var tz, cors, proxies, accessTTL, refreshTTL, skew, backfill string
 	fs.StringVar(&c.Addr, "addr", env("ZHUCUN_ADDR", ":8080"), "listen address (ZHUCUN_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", env("ZHUCUN_DATA_DIR", "./data"), "data directory (ZHUCUN_DATA_DIR)")
 	fs.StringVar(&c.MongoURI, "mongo-uri", getenv("ZHUCUN_MONGO_URI"), "MongoDB URI; empty runs FerretDB in-process (ZHUCUN_MONGO_URI)")
@@ -86,6 +88,8 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	fs.StringVar(&refreshTTL, "refresh-ttl", env("ZHUCUN_REFRESH_TTL", "720h"), "refresh token lifetime (ZHUCUN_REFRESH_TTL)")
 	fs.StringVar(&c.WeChatAppID, "wechat-appid", getenv("ZHUCUN_WECHAT_APPID"), "WeChat mini-program appid (ZHUCUN_WECHAT_APPID)")
 	fs.StringVar(&c.WeChatBase, "wechat-api-base", env("ZHUCUN_WECHAT_API_BASE", "https://api.weixin.qq.com"), "WeChat API base URL (ZHUCUN_WECHAT_API_BASE)")
+	fs.StringVar(&skew, "max-skew", env("ZHUCUN_MAX_SKEW", "10m"), "how far in the future a phone's event time may be (ZHUCUN_MAX_SKEW)")
+	fs.StringVar(&backfill, "backfill", env("ZHUCUN_BACKFILL", "2160h"), "how far back an event may be filed (ZHUCUN_BACKFILL)")
 	fs.StringVar(&c.LogLevel, "log-level", env("ZHUCUN_LOG_LEVEL", "info"), "debug, info, warn or error (ZHUCUN_LOG_LEVEL)")
 	c.AdminPhone = getenv("ZHUCUN_ADMIN_PHONE")
 	var err error
@@ -141,6 +145,12 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	}
 	if c.RefreshTTL, err = parseDuration(refreshTTL, time.Hour, 365*24*time.Hour); err != nil {
 		return c, &configError{"ZHUCUN_REFRESH_TTL", refreshTTL, err.Error()}
+	}
+	if c.MaxSkew, err = parseDuration(skew, 0, 24*time.Hour); err != nil {
+		return c, &configError{"ZHUCUN_MAX_SKEW", skew, err.Error()}
+	}
+	if c.Backfill, err = parseDuration(backfill, time.Hour, 5*366*24*time.Hour); err != nil {
+		return c, &configError{"ZHUCUN_BACKFILL", backfill, err.Error()}
 	}
 	if (c.WeChatAppID == "") != (c.WeChatSecret == "") {
 		return c, &configError{"ZHUCUN_WECHAT_APPID", c.WeChatAppID, "set both ZHUCUN_WECHAT_APPID and ZHUCUN_WECHAT_SECRET, or neither"}

@@ -147,6 +147,8 @@ func build(cfg Config, d deps) (*api.API, domain.UserService, error) {
 		Teams: domain.TeamService{Store: d.store, Campaigns: d.store, Org: d.store, Users: d.store, Problems: d.store,
 			Catalogue: d.store, Audit: audit, Now: d.now},
 		Trainings: domain.TrainingService{Store: d.store, Users: d.store, Audit: audit, Now: d.now},
+		Field: domain.FieldService{Records: d.store, Org: d.store, Users: d.store, Teams: d.store, Audit: audit, Now: d.now,
+			MaxSkew: cfg.MaxSkew, Backfill: cfg.Backfill},
 	})
 	return a, users, nil
 }

@@ -1,0 +1,144 @@
+package domain
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// RecordType names the kinds of field records a phone creates offline
+// with its own ids: reports, disputes, projects and funds.
+type RecordType string
+
+// The record types.
+const (
+	TypeReport  RecordType = "report"
+	TypeDispute RecordType = "dispute"
+	TypeProject RecordType = "project"
+	TypeFund    RecordType = "fund"
+)
+
+// RecordTypes lists every record type.
+var RecordTypes = []RecordType{TypeReport, TypeDispute, TypeProject, TypeFund}
+
+// Record is one field record: the envelope every type shares, and the
+// type's own content in exactly one of the payload fields.
+type Record struct {
+	ID        string // the client's UUID
+	Type      RecordType
+	VillageID string
+	TownID    string
+	CreatedBy string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Version   int
+	// Seq orders every change of every record: the changes feed's cursor.
+	Seq     int64
+	Deleted bool
+	// Hash fingerprints what the client sent, so a resent create is told
+	// apart from a different record under the same id.
+	Hash string
+	// At is the time of the event the record is about (occurredAt,
+	// identifiedAt, receivedAt …), which lists sort by and counts use.
+	At time.Time
+
+	Report  *Report
+	Dispute *Dispute
+	Project *Project
+	Fund    *Fund
+}
+
+// content is what the hash covers: the type, the village and the payload.
+func (r Record) content() any {
+	return struct {
+		Type      RecordType
+		VillageID string
+		Payload   any
+	}{r.Type, r.VillageID, r.payload()}
+}
+
+func (r Record) payload() any {
+	switch r.Type {
+	case TypeReport:
+		return r.Report
+	case TypeDispute:
+		return r.Dispute
+	case TypeProject:
+		return r.Project
+	case TypeFund:
+		return r.Fund
+	}
+	return nil
+}
+
+// Fingerprint returns the hash of the record's client content.
+func (r Record) Fingerprint() string {
+	b, err := json.Marshal(r.content())
+	if err != nil {
+		panic(fmt.Sprintf("fingerprint: %v", err)) // plain structs always marshal
+	}
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// WriteOp is what a write does to a record.
+type WriteOp string
+
+// The write operations.
+const (
+	OpCreate WriteOp = "create"
+	OpUpdate WriteOp = "update"
+	OpDelete WriteOp = "delete"
+)
+
+// RecordFilter narrows a record listing. Lists come newest event first.
+type RecordFilter struct {
+	Type       RecordType
+	VillageIDs []string // the villages to read, already scoped
+	Kind       string   // reports: the kind; disputes: the status; projects: the stage
+	CreatedBy  string
+	From, To   time.Time // event time; To exclusive; zero means open
+	ProjectID  string    // funds and project updates
+}
+
+// RecordCursor is where a record list page ends: the last item's event
+// time and id.
+type RecordCursor struct {
+	At time.Time
+	ID string
+}
+
+// RecordStore keeps field records, one collection per village. All writes
+// of a process go through one sequencer, which numbers them (Seq) in the
+// order they become durable, so the changes feed never skips or repeats.
+type RecordStore interface {
+	// CreateRecord stores a new record and returns it with Seq set. When the
+	// id exists already it returns ErrDuplicate and the stored record (which
+	// may be of another village or type).
+	CreateRecord(ctx context.Context, r Record) (Record, error)
+	// ReplaceRecord stores r if the stored version is r.Version-1: ErrStale
+	// (with the stored record) otherwise, ErrNotFound if there is none.
+	ReplaceRecord(ctx context.Context, r Record) (Record, error)
+	// GetRecord returns a record, tombstones included.
+	GetRecord(ctx context.Context, id string) (Record, error)
+	// ListRecords lists live records of the filter's villages, newest event
+	// first, after the cursor.
+	ListRecords(ctx context.Context, f RecordFilter, after *RecordCursor, limit int) ([]Record, error)
+	// Changes returns records of these villages changed after seq, in Seq
+	// order, tombstones included, and the seq up to which the answer is
+	// complete (the next cursor).
+	Changes(ctx context.Context, villageIDs []string, after int64, limit int) ([]Record, int64, error)
+}
+
+// ErrIDConflict means a client id is taken by a different record.
+var ErrIDConflict = errors.New("id conflict")
+
+func idConflict() error {
+	return &Error{Kind: KindConflict, Code: "id_conflict",
+		Message: "this id belongs to a different record; a resend must carry the same content",
+		Fields:  []FieldError{{Field: "id", Code: FieldTaken, Message: "used by a different record"}}, Err: ErrIDConflict}
+}

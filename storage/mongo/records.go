@@ -1,0 +1,478 @@
+package mongo
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"zhucun/domain"
+)
+
+var _ domain.RecordStore = (*Store)(nil)
+
+// Field records live in one collection per village ("rec_<villageId>"):
+// on the embedded store a query costs what its collection holds, so a
+// village's list reads only that village's records. A directory of 16
+// collections ("recdir_<hex>", by the first hex digit of the id's SHA-256)
+// maps each id to its village and makes ids unique across villages.
+//
+// Every record write of the process goes through the sequencer: it numbers
+// writes (Seq) in the order they become durable and publishes the number
+// up to which every write is done, so the changes feed, which reads only up
+// to it, never skips a write that is still in flight. Seq numbers are
+// reserved in blocks recorded in the "meta" collection before use, so they
+// never repeat after a crash (a crash leaves a gap, which is harmless).
+// One process writes a store: run one zhucun instance per database.
+const (
+	colMeta      = "meta"
+	seqBlock     = 1000
+	dirFanout    = 16
+	recordPrefix = "rec_"
+)
+
+// sequencer serializes record writes and numbers them.
+type sequencer struct {
+	mu        sync.Mutex
+	next      int64 // the next number to hand out
+	ceiling   int64 // numbers below it are reserved
+	committed atomic.Int64
+	loaded    bool
+}
+
+type metaRow struct {
+	ID   string `bson:"_id"`
+	Next int64  `bson:"next"`
+}
+
+// reserve makes sure a number is reserved; called with mu held.
+func (s *Store) reserve(ctx context.Context) error {
+	q := &s.seq
+	if !q.loaded {
+		r, err := findOne[metaRow](ctx, s, colMeta, bson.D{{Key: "_id", Value: "seq"}})
+		if err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return fmt.Errorf("load sequence: %w", err)
+		}
+		q.next, q.ceiling, q.loaded = r.Next, r.Next, true
+		q.committed.Store(r.Next - 1)
+	}
+	if q.next < q.ceiling {
+		return nil
+	}
+	ceiling := q.next + seqBlock
+	err := s.call(ctx, func(ctx context.Context) error {
+		_, err := s.db.Collection(colMeta).ReplaceOne(ctx, bson.D{{Key: "_id", Value: "seq"}},
+			metaRow{ID: "seq", Next: ceiling}, options.Replace().SetUpsert(true))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("reserve sequence: %w", err)
+	}
+	q.ceiling = ceiling
+	return nil
+}
+
+// sequenced runs write with the next number while holding the sequencer,
+// then publishes the number as committed.
+func (s *Store) sequenced(ctx context.Context, write func(seq int64) error) error {
+	s.seq.mu.Lock()
+	defer s.seq.mu.Unlock()
+	if err := s.reserve(ctx); err != nil {
+		return err
+	}
+	seq := s.seq.next
+	s.seq.next++
+	err := write(seq)
+	// Published even when the write failed: nothing else can take the number.
+	s.seq.committed.Store(seq)
+	return err
+}
+
+// committedSeq is the number up to which every write is done.
+func (s *Store) committedSeq(ctx context.Context) (int64, error) {
+	s.seq.mu.Lock()
+	defer s.seq.mu.Unlock()
+	if err := s.reserve(ctx); err != nil {
+		return 0, err
+	}
+	return s.seq.committed.Load(), nil
+}
+
+func recordCollection(villageID string) string { return recordPrefix + villageID }
+
+func dirCollection(id string) string {
+	h := sha256.Sum256([]byte(id))
+	return fmt.Sprintf("recdir_%x", h[0]%dirFanout)
+}
+
+type dirRow struct {
+	ID        string `bson:"_id"`
+	VillageID string `bson:"villageId"`
+	Type      string `bson:"type"`
+}
+
+type locationRow struct {
+	Lat      float64 `bson:"lat"`
+	Lng      float64 `bson:"lng"`
+	Accuracy float64 `bson:"accuracy,omitempty"`
+}
+
+type candidateRow struct {
+	Name      string `bson:"name"`
+	BirthYear int    `bson:"birthYear,omitempty"`
+	Gender    string `bson:"gender,omitempty"`
+	Education string `bson:"education,omitempty"`
+	Stage     string `bson:"stage,omitempty"`
+}
+
+type reportRow struct {
+	Kind          string        `bson:"kind"`
+	OccurredAt    time.Time     `bson:"occurredAt"`
+	Location      *locationRow  `bson:"location,omitempty"`
+	Notes         string        `bson:"notes,omitempty"`
+	PhotoIDs      []string      `bson:"photoIds,omitempty"`
+	Visitee       string        `bson:"visitee,omitempty"`
+	Count         int           `bson:"count,omitempty"`
+	Names         []string      `bson:"names,omitempty"`
+	Concerns      string        `bson:"concerns,omitempty"`
+	FollowUp      bool          `bson:"followUp,omitempty"`
+	MeetingType   string        `bson:"meetingType,omitempty"`
+	Attendees     int           `bson:"attendees,omitempty"`
+	AttendeeNames []string      `bson:"attendeeNames,omitempty"`
+	Topics        []string      `bson:"topics,omitempty"`
+	Decisions     []string      `bson:"decisions,omitempty"`
+	LeaderID      string        `bson:"leaderId,omitempty"`
+	Findings      string        `bson:"findings,omitempty"`
+	UnitID        string        `bson:"unitId,omitempty"`
+	People        int           `bson:"people,omitempty"`
+	Candidate     *candidateRow `bson:"candidate,omitempty"`
+	Text          string        `bson:"text,omitempty"`
+}
+
+type disputeRow struct {
+	IdentifiedAt       time.Time  `bson:"identifiedAt"`
+	Category           string     `bson:"category"`
+	Parties            []string   `bson:"parties,omitempty"`
+	Description        string     `bson:"description"`
+	Source             string     `bson:"source,omitempty"`
+	Status             string     `bson:"status"`
+	ResolvedAt         *time.Time `bson:"resolvedAt,omitempty"`
+	Resolution         string     `bson:"resolution,omitempty"`
+	LossesRecoveredFen int64      `bson:"lossesRecoveredFen,omitempty"`
+	EscalatedTo        string     `bson:"escalatedTo,omitempty"`
+	EscalatedAt        *time.Time `bson:"escalatedAt,omitempty"`
+	PhotoIDs           []string   `bson:"photoIds,omitempty"`
+}
+
+type projectRow struct {
+	Name        string   `bson:"name"`
+	ProjectType string   `bson:"projectType"`
+	BudgetFen   int64    `bson:"budgetFen"`
+	Stage       string   `bson:"stage"`
+	StartedOn   string   `bson:"startedOn,omitempty"`
+	CompletedOn string   `bson:"completedOn,omitempty"`
+	Description string   `bson:"description,omitempty"`
+	PhotoIDs    []string `bson:"photoIds,omitempty"`
+}
+
+type fundRow struct {
+	AmountFen    int64  `bson:"amountFen"`
+	SourceUnitID string `bson:"sourceUnitId,omitempty"`
+	Source       string `bson:"source,omitempty"`
+	Purpose      string `bson:"purpose"`
+	ProjectID    string `bson:"projectId,omitempty"`
+	ReceivedOn   string `bson:"receivedOn"`
+}
+
+// recordRow is one field record. The type's content is in the field named
+// after the type; kind, status and stage are copied to "kind" for filters.
+type recordRow struct {
+	ID        string      `bson:"_id"`
+	Type      string      `bson:"type"`
+	VillageID string      `bson:"villageId"`
+	TownID    string      `bson:"townId"`
+	CreatedBy string      `bson:"createdBy"`
+	CreatedAt time.Time   `bson:"createdAt"`
+	UpdatedAt time.Time   `bson:"updatedAt"`
+	Version   int         `bson:"version"`
+	Seq       int64       `bson:"seq"`
+	Deleted   bool        `bson:"deleted"`
+	Hash      string      `bson:"hash"`
+	At        time.Time   `bson:"at"`
+	Kind      string      `bson:"kind,omitempty"`
+	ProjectID string      `bson:"projectId,omitempty"`
+	Report    *reportRow  `bson:"report,omitempty"`
+	Dispute   *disputeRow `bson:"dispute,omitempty"`
+	Project   *projectRow `bson:"project,omitempty"`
+	Fund      *fundRow    `bson:"fund,omitempty"`
+}
+
+func toRecordRow(r domain.Record) recordRow {
+	row := recordRow{ID: r.ID, Type: string(r.Type), VillageID: r.VillageID, TownID: r.TownID, CreatedBy: r.CreatedBy,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version, Seq: r.Seq, Deleted: r.Deleted, Hash: r.Hash, At: r.At}
+	if p := r.Report; p != nil {
+		rr := reportRow{Kind: p.Kind, OccurredAt: p.OccurredAt, Notes: p.Notes, PhotoIDs: p.PhotoIDs, Visitee: p.Visitee,
+			Count: p.Count, Names: p.Names, Concerns: p.Concerns, FollowUp: p.FollowUp, MeetingType: p.MeetingType,
+			Attendees: p.Attendees, AttendeeNames: p.AttendeeNames, Topics: p.Topics, Decisions: p.Decisions,
+			LeaderID: p.LeaderID, Findings: p.Findings, UnitID: p.UnitID, People: p.People, Text: p.Text}
+		if p.Location != nil {
+			rr.Location = &locationRow{Lat: p.Location.Lat, Lng: p.Location.Lng, Accuracy: p.Location.Accuracy}
+		}
+		if p.Candidate != nil {
+			c := candidateRow(*p.Candidate)
+			rr.Candidate = &c
+		}
+		row.Report, row.Kind = &rr, p.Kind
+	}
+	if p := r.Dispute; p != nil {
+		d := disputeRow(*p)
+		row.Dispute, row.Kind = &d, p.Status
+	}
+	if p := r.Project; p != nil {
+		pr := projectRow(*p)
+		row.Project, row.Kind = &pr, p.Stage
+	}
+	if p := r.Fund; p != nil {
+		f := fundRow(*p)
+		row.Fund, row.ProjectID = &f, p.ProjectID
+	}
+	return row
+}
+
+func toRecord(row recordRow) domain.Record {
+	r := domain.Record{ID: row.ID, Type: domain.RecordType(row.Type), VillageID: row.VillageID, TownID: row.TownID,
+		CreatedBy: row.CreatedBy, CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(), Version: row.Version,
+		Seq: row.Seq, Deleted: row.Deleted, Hash: row.Hash, At: row.At.UTC()}
+	if p := row.Report; p != nil {
+		rp := domain.Report{Kind: p.Kind, OccurredAt: p.OccurredAt.UTC(), Notes: p.Notes, PhotoIDs: p.PhotoIDs, Visitee: p.Visitee,
+			Count: p.Count, Names: p.Names, Concerns: p.Concerns, FollowUp: p.FollowUp, MeetingType: p.MeetingType,
+			Attendees: p.Attendees, AttendeeNames: p.AttendeeNames, Topics: p.Topics, Decisions: p.Decisions,
+			LeaderID: p.LeaderID, Findings: p.Findings, UnitID: p.UnitID, People: p.People, Text: p.Text}
+		if p.Location != nil {
+			rp.Location = &domain.Location{Lat: p.Location.Lat, Lng: p.Location.Lng, Accuracy: p.Location.Accuracy}
+		}
+		if p.Candidate != nil {
+			c := domain.Candidate(*p.Candidate)
+			rp.Candidate = &c
+		}
+		r.Report = &rp
+	}
+	if p := row.Dispute; p != nil {
+		d := domain.Dispute(*p)
+		d.IdentifiedAt = d.IdentifiedAt.UTC()
+		if d.ResolvedAt != nil {
+			t := d.ResolvedAt.UTC()
+			d.ResolvedAt = &t
+		}
+		if d.EscalatedAt != nil {
+			t := d.EscalatedAt.UTC()
+			d.EscalatedAt = &t
+		}
+		r.Dispute = &d
+	}
+	if p := row.Project; p != nil {
+		pr := domain.Project(*p)
+		r.Project = &pr
+	}
+	if p := row.Fund; p != nil {
+		f := domain.Fund(*p)
+		r.Fund = &f
+	}
+	return r
+}
+
+// CreateRecord stores a new record: its directory entry first (which
+// makes the id unique across villages), then the record itself.
+func (s *Store) CreateRecord(ctx context.Context, r domain.Record) (domain.Record, error) {
+	var out domain.Record
+	err := s.sequenced(ctx, func(seq int64) error {
+		r.Seq = seq
+		err := insert(ctx, s, dirCollection(r.ID), dirRow{ID: r.ID, VillageID: r.VillageID, Type: string(r.Type)})
+		if errors.Is(err, domain.ErrDuplicate) {
+			// Taken: by this record (a resend, or a create whose record insert
+			// failed before) or by another.
+			stored, gerr := s.GetRecord(ctx, r.ID)
+			if errors.Is(gerr, domain.ErrNotFound) {
+				// The directory entry is an orphan of a failed create: finish it.
+				return s.insertRecord(ctx, r, &out)
+			}
+			if gerr != nil {
+				return gerr
+			}
+			out = stored
+			return domain.ErrDuplicate
+		}
+		if err != nil {
+			return err
+		}
+		return s.insertRecord(ctx, r, &out)
+	})
+	if err != nil && !errors.Is(err, domain.ErrDuplicate) {
+		return domain.Record{}, fmt.Errorf("create record: %w", err)
+	}
+	return out, err
+}
+
+func (s *Store) insertRecord(ctx context.Context, r domain.Record, out *domain.Record) error {
+	if err := s.ensureRecordIndexes(ctx, r.VillageID); err != nil {
+		return err
+	}
+	if err := insert(ctx, s, recordCollection(r.VillageID), toRecordRow(r)); err != nil {
+		return err
+	}
+	*out = r
+	return nil
+}
+
+// ensureRecordIndexes creates a village collection's indexes the first time
+// this process writes to it (creating an existing index is a no-op).
+func (s *Store) ensureRecordIndexes(ctx context.Context, villageID string) error {
+	if _, done := s.indexed.Load(villageID); done {
+		return nil
+	}
+	col := s.db.Collection(recordCollection(villageID))
+	for _, m := range []mongo.IndexModel{
+		{Keys: bson.D{{Key: "type", Value: 1}, {Key: "at", Value: -1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("type_at")},
+		{Keys: bson.D{{Key: "seq", Value: 1}}, Options: options.Index().SetName("seq")},
+	} {
+		if err := s.call(ctx, func(ctx context.Context) error { _, err := col.Indexes().CreateOne(ctx, m); return err }); err != nil {
+			return fmt.Errorf("index %s: %w", col.Name(), err)
+		}
+	}
+	s.indexed.Store(villageID, true)
+	return nil
+}
+
+// ReplaceRecord stores a new version of a record.
+func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Record, error) {
+	err := s.sequenced(ctx, func(seq int64) error {
+		r.Seq = seq
+		return replaceVersion(ctx, s, recordCollection(r.VillageID), r.ID, r.Version, toRecordRow(r))
+	})
+	if err != nil {
+		return domain.Record{}, fmt.Errorf("replace record: %w", err)
+	}
+	return r, nil
+}
+
+// GetRecord finds a record through the directory.
+func (s *Store) GetRecord(ctx context.Context, id string) (domain.Record, error) {
+	d, err := findOne[dirRow](ctx, s, dirCollection(id), bson.D{{Key: "_id", Value: id}})
+	if err != nil {
+		return domain.Record{}, fmt.Errorf("get record: %w", err)
+	}
+	row, err := findOne[recordRow](ctx, s, recordCollection(d.VillageID), bson.D{{Key: "_id", Value: id}})
+	if err != nil {
+		return domain.Record{}, fmt.Errorf("get record: %w", err)
+	}
+	return toRecord(row), nil
+}
+
+// recordKey orders lists: newest event first, then id descending.
+func recordLess(a, b domain.Record) int {
+	return cmp.Or(b.At.Compare(a.At), strings.Compare(b.ID, a.ID))
+}
+
+// ListRecords lists live records, newest event first, merging the
+// villages' collections.
+func (s *Store) ListRecords(ctx context.Context, f domain.RecordFilter, after *domain.RecordCursor, limit int) ([]domain.Record, error) {
+	filter := bson.D{{Key: "type", Value: string(f.Type)}, {Key: "deleted", Value: false}}
+	if f.Kind != "" {
+		filter = append(filter, bson.E{Key: "kind", Value: f.Kind})
+	}
+	if f.CreatedBy != "" {
+		filter = append(filter, bson.E{Key: "createdBy", Value: f.CreatedBy})
+	}
+	if f.ProjectID != "" {
+		filter = append(filter, bson.E{Key: "projectId", Value: f.ProjectID})
+	}
+	if !f.From.IsZero() || !f.To.IsZero() {
+		r := bson.D{}
+		if !f.From.IsZero() {
+			r = append(r, bson.E{Key: "$gte", Value: f.From})
+		}
+		if !f.To.IsZero() {
+			r = append(r, bson.E{Key: "$lt", Value: f.To})
+		}
+		filter = append(filter, bson.E{Key: "at", Value: r})
+	}
+	if after != nil {
+		filter = and(filter, bson.D{{Key: "$or", Value: bson.A{
+			bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: after.At}}}},
+			bson.D{{Key: "at", Value: after.At}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: after.ID}}}},
+		}}})
+	}
+	var out []domain.Record
+	for _, v := range f.VillageIDs {
+		rows, err := findAllLimit[recordRow](ctx, s, recordCollection(v), filter,
+			bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}, int64(limit))
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			out = append(out, toRecord(r))
+		}
+		if len(f.VillageIDs) > 1 {
+			slices.SortFunc(out, recordLess)
+			out = out[:min(len(out), limit)]
+		}
+	}
+	return out, nil
+}
+
+// Changes reads the villages' records changed after a seq, up to the
+// committed number.
+func (s *Store) Changes(ctx context.Context, villageIDs []string, after int64, limit int) ([]domain.Record, int64, error) {
+	upto, err := s.committedSeq(ctx)
+	if err != nil {
+		return nil, after, err
+	}
+	if upto <= after {
+		return nil, after, nil
+	}
+	filter := bson.D{{Key: "seq", Value: bson.D{{Key: "$gt", Value: after}, {Key: "$lte", Value: upto}}}}
+	var out []domain.Record
+	for _, v := range villageIDs {
+		rows, err := findAllLimit[recordRow](ctx, s, recordCollection(v), filter, bson.D{{Key: "seq", Value: 1}}, int64(limit))
+		if err != nil {
+			return nil, after, err
+		}
+		for _, r := range rows {
+			out = append(out, toRecord(r))
+		}
+		slices.SortFunc(out, func(a, b domain.Record) int { return cmp.Compare(a.Seq, b.Seq) })
+		out = out[:min(len(out), limit)]
+	}
+	next := upto
+	if len(out) == limit {
+		// Full page: more may follow the last one.
+		next = out[len(out)-1].Seq
+	}
+	return out, next, nil
+}
+
+// findAllLimit is findAll with a limit.
+func findAllLimit[R any](ctx context.Context, s *Store, col string, filter, sort bson.D, limit int64) ([]R, error) {
+	var rows []R
+	err := s.call(ctx, func(ctx context.Context) error {
+		cur, err := s.db.Collection(col).Find(ctx, filter, options.Find().SetSort(sort).SetLimit(limit))
+		if err != nil {
+			return err
+		}
+		return cur.All(ctx, &rows)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", col, err)
+	}
+	return rows, nil
+}
