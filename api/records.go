@@ -187,12 +187,13 @@ func (s *server) deleteRecord(rc recordCodec) fiber.Handler {
 // recordPage reads ?limit= and the record list ?cursor=.
 func recordPage(c *fiber.Ctx) (*domain.RecordCursor, int, error) {
 	var v domain.Validator
+	raw := c.Query("cursor")
 	p, err := parsePage(withoutCursor(c))
 	if err != nil {
 		return nil, 0, err
 	}
 	var after *domain.RecordCursor
-	if s := c.Query("cursor"); s != "" {
+	if s := raw; s != "" {
 		b, err := base64.RawURLEncoding.DecodeString(s)
 		at, id, ok := strings.Cut(string(b), "|")
 		t, terr := time.Parse(time.RFC3339Nano, at)

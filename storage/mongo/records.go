@@ -63,8 +63,10 @@ func (s *Store) reserve(ctx context.Context) error {
 		if err != nil && !errors.Is(err, domain.ErrNotFound) {
 			return fmt.Errorf("load sequence: %w", err)
 		}
-		q.next, q.ceiling, q.loaded = r.Next, r.Next, true
-		q.committed.Store(r.Next - 1)
+		// Numbers start at 1: cursor 0 means "from the beginning".
+		start := max(r.Next, 1)
+		q.next, q.ceiling, q.loaded = start, start, true
+		q.committed.Store(start - 1)
 	}
 	if q.next < q.ceiling {
 		return nil
