@@ -58,6 +58,21 @@ var fiberCodes = map[int]string{
 
 // errorHandler is the app's one place that turns errors into responses.
 func (s *server) errorHandler(c *fiber.Ctx, err error) error {
+	p := s.problem(c, err)
+	c.Status(p.Status)
+	c.Set(fiber.HeaderContentLanguage, lang(wantsEnglish(c)))
+	b, merr := c.App().Config().JSONEncoder(p)
+	if merr != nil {
+		slog.Error("encode problem", "err", merr)
+		return c.SendStatus(fiber.StatusInternalServerError)
+	}
+	c.Set(fiber.HeaderContentType, "application/problem+json")
+	return c.Send(b)
+}
+
+// problem turns an error into its problem details (and sets the headers
+// that go with it, such as Retry-After).
+func (s *server) problem(c *fiber.Ctx, err error) Problem {
 	p := Problem{RequestID: requestID(c), Instance: c.Path()}
 	var (
 		derr *domain.Error
@@ -122,15 +137,7 @@ func (s *server) errorHandler(c *fiber.Ctx, err error) error {
 		// Nothing internal leaks: no error text, no rows, no fields.
 		p.Errors, p.Rows = nil, nil
 	}
-	c.Status(p.Status)
-	c.Set(fiber.HeaderContentLanguage, lang(en))
-	b, merr := c.App().Config().JSONEncoder(p)
-	if merr != nil {
-		slog.Error("encode problem", "err", merr)
-		return c.SendStatus(fiber.StatusInternalServerError)
-	}
-	c.Set(fiber.HeaderContentType, "application/problem+json")
-	return c.Send(b)
+	return p
 }
 
 // wantsEnglish reports whether Accept-Language ranks English above

@@ -19,14 +19,16 @@ import (
 
 // jsonBody checks a request's JSON body: 415 for another content type,
 // 413 over the JSON limit, 400 when empty.
-func jsonBody(c *fiber.Ctx) ([]byte, error) {
+func jsonBody(c *fiber.Ctx) ([]byte, error) { return jsonBodySized(c, maxJSONBody) }
+
+func jsonBodySized(c *fiber.Ctx, limit int) ([]byte, error) {
 	mt, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
 	if err != nil || mt != fiber.MIMEApplicationJSON && !strings.HasSuffix(mt, "+json") {
 		return nil, fiber.NewError(fiber.StatusUnsupportedMediaType, "send the body as application/json")
 	}
 	body := c.Body()
-	if len(body) > maxJSONBody {
-		return nil, fiber.NewError(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("a JSON body may be at most %d bytes", maxJSONBody))
+	if len(body) > limit {
+		return nil, fiber.NewError(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("a JSON body may be at most %d bytes", limit))
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, newError(domain.KindBadRequest, "malformed_json", "the request body is empty")
@@ -37,8 +39,11 @@ func jsonBody(c *fiber.Ctx) ([]byte, error) {
 // decode reads a JSON request body into v: the errors of jsonBody, 400
 // when it is not JSON, 422 naming the field when a field has the wrong type
 // or is unknown.
-func decode(c *fiber.Ctx, v any) error {
-	body, err := jsonBody(c)
+func decode(c *fiber.Ctx, v any) error { return decodeSized(c, v, maxJSONBody) }
+
+// decodeSized is decode with another size limit.
+func decodeSized(c *fiber.Ctx, v any, limit int) error {
+	body, err := jsonBodySized(c, limit)
 	if err != nil {
 		return err
 	}

@@ -98,4 +98,7 @@ func (s *server) register(app *fiber.App) {
 	s.handle(v1, fiber.MethodGet, "/reports/:id", allRoles, s.getRecord(rc))
 	s.handle(v1, fiber.MethodPatch, "/reports/:id", villageWriters, s.patchRecord(rc))
 	s.handle(v1, fiber.MethodDelete, "/reports/:id", villageWriters, s.deleteRecord(rc))
+
+	s.handle(v1, fiber.MethodPost, "/sync", villageWriters, s.sync)
+	s.handle(v1, fiber.MethodGet, "/sync/changes", allRoles, s.changes)
 }

@@ -72,6 +72,7 @@ type server struct {
 	log     *slog.Logger
 	metrics *metrics
 	routes  []Route
+	codecs  []recordCodec
 }
 
 // New builds the Fiber app with every route and middleware.
@@ -91,7 +92,7 @@ func New(cfg Config, svc Services) *API {
 	if cfg.ReadyTimeout == 0 {
 		cfg.ReadyTimeout = 2 * time.Second
 	}
-	s := &server{cfg: cfg, svc: svc, log: cfg.Logger, metrics: newMetrics()}
+	s := &server{cfg: cfg, svc: svc, log: cfg.Logger, metrics: newMetrics(), codecs: []recordCodec{reportCodec()}}
 	fc := fiber.Config{
 		AppName:               "zhucun",
 		Immutable:             true, // request strings outlive the handler in logs and errors

@@ -420,6 +420,38 @@ func accessTable() map[string]acCase {
 				return req{method: "PATCH", path: "/api/v1/reports/" + f.c.repB1, body: map[string]any{"notes": "越界"}}
 			},
 		},
+		"POST /api/v1/sync": {
+			in: func(f *fixture, r domain.Role) req {
+				note := "越界"
+				if r == domain.RoleAdmin {
+					note = "管理员修改" // in the admin's scope
+				}
+				return req{method: "POST", path: "/api/v1/sync", body: map[string]any{"items": []map[string]any{
+					{"type": "report", "op": "update", "data": map[string]any{"id": f.c.repA1, "notes": "补充情况"}},
+					{"type": "report", "op": "update", "data": map[string]any{"id": f.c.repB1, "notes": note}},
+				}}}
+			},
+			listCheck: func(t *testing.T, f *fixture, role domain.Role, r *resp) {
+				res := r.json["results"].([]any)
+				if len(res) != 2 || res[0].(map[string]any)["status"] == "not_found" {
+					t.Errorf("%s: in-scope sync item: %v", role, res)
+				}
+				if got := res[1].(map[string]any)["status"]; role != domain.RoleAdmin && got != "not_found" {
+					t.Errorf("%s: out-of-scope sync item answered %v", role, got)
+				}
+			},
+		},
+		"GET /api/v1/sync/changes": {in: get("/api/v1/sync/changes?limit=500"), listCheck: func(t *testing.T, f *fixture, role domain.Role, r *resp) {
+			for _, it := range r.items() {
+				d, _ := it["data"].(map[string]any)
+				if d == nil {
+					continue
+				}
+				if role.VillageLevel() && d["villageId"] != f.villA1 || role == domain.RoleTownAdmin && d["townId"] != f.townA {
+					t.Errorf("%s receives a change of %v", role, d["villageId"])
+				}
+			}
+		}},
 		"DELETE /api/v1/reports/:id": {
 			in: func(f *fixture, r domain.Role) req {
 				return req{method: "DELETE", path: "/api/v1/reports/" + f.c.repDel[r]}
@@ -527,7 +559,7 @@ func TestAccessControl(t *testing.T) {
 	if b.str("code") != "" {
 		t.Errorf("village B1 code changed by an out-of-scope PATCH: %q", b.str("code"))
 	}
-	if r := e.do(t, req{method: "GET", path: "/api/v1/reports/" + f.c.repB1, token: f.tokens[domain.RoleAdmin]}); r.status != 200 || r.str("notes") != "" {
+	if r := e.do(t, req{method: "GET", path: "/api/v1/reports/" + f.c.repB1, token: f.tokens[domain.RoleAdmin]}); r.status != 200 || r.str("notes") == "越界" {
 		t.Errorf("report of B1 changed or deleted by out-of-scope calls: %d %s", r.status, r.body)
 	}
 	u := e.do(t, req{method: "GET", path: "/api/v1/users/" + f.cadreBID, token: f.tokens[domain.RoleAdmin]})
