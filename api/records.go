@@ -2,8 +2,11 @@ package api
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -110,6 +113,20 @@ func (rc recordCodec) patchOnto(raw []byte) func(domain.Record) (domain.Record, 
 	}
 }
 
+// editKey identifies an edit as the client sent it: the version it
+// changes and its body, with keys sorted so that a resend with the fields in
+// another order is the same edit.
+func editKey(version int, raw []byte) string {
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return ""
+	}
+	delete(m, "version")
+	b, _ := json.Marshal(m)
+	h := sha256.Sum256(append([]byte(strconv.Itoa(version)+"|"), b...))
+	return hex.EncodeToString(h[:12])
+}
+
 // decodeJSON decodes raw onto v, refusing unknown fields, with the same
 // errors as decode.
 func decodeJSON(raw []byte, v any) error {
@@ -162,7 +179,7 @@ func (s *server) patchRecord(rc recordCodec) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		r, _, err := s.svc.Field.Update(ctx(c), caller(c), rc.typ, c.Params("id"), v, rc.patchOnto(c.Body()))
+		r, _, err := s.svc.Field.Update(ctx(c), caller(c), rc.typ, c.Params("id"), v, editKey(v, c.Body()), rc.patchOnto(c.Body()))
 		if err != nil {
 			return err
 		}
@@ -177,7 +194,7 @@ func (s *server) deleteRecord(rc recordCodec) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		if err := s.svc.Field.Delete(ctx(c), caller(c), rc.typ, c.Params("id"), v); err != nil {
+		if _, err := s.svc.Field.Delete(ctx(c), caller(c), rc.typ, c.Params("id"), v); err != nil {
 			return err
 		}
 		return c.SendStatus(fiber.StatusNoContent)

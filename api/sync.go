@@ -127,7 +127,7 @@ func (s *server) syncOne(c *fiber.Ctx, it syncItem) syncResult {
 			res.Status = syncDuplicate
 		}
 	case domain.OpUpdate:
-		r, same, err := s.svc.Field.Update(cx, cl, rc.typ, env.ID, version, rc.patchOnto(it.Data))
+		r, same, err := s.svc.Field.Update(cx, cl, rc.typ, env.ID, version, editKey(version, it.Data), rc.patchOnto(it.Data))
 		if err != nil {
 			return fail(err)
 		}
@@ -136,10 +136,14 @@ func (s *server) syncOne(c *fiber.Ctx, it syncItem) syncResult {
 			res.Status = syncDuplicate
 		}
 	case domain.OpDelete:
-		if err := s.svc.Field.Delete(cx, cl, rc.typ, env.ID, version); err != nil {
+		already, err := s.svc.Field.Delete(cx, cl, rc.typ, env.ID, version)
+		if err != nil {
 			return fail(err)
 		}
 		res.Status = syncUpdated
+		if already {
+			res.Status = syncDuplicate
+		}
 	default:
 		return fail(newError(domain.KindInvalid, "validation_failed", "the item is invalid",
 			domain.FieldError{Field: "op", Code: domain.FieldInvalid, Message: "op must be create, update or delete"}))

@@ -400,9 +400,10 @@ func (s FieldService) Create(ctx context.Context, c Caller, r Record) (Record, b
 		return Record{}, false, err
 	}
 	r.Hash = r.Fingerprint()
+	r.CreateHash = r.Hash
 	stored, err := s.Records.CreateRecord(ctx, r)
 	if errors.Is(err, ErrDuplicate) {
-		if stored.Hash == r.Hash && stored.Type == r.Type && stored.VillageID == r.VillageID {
+		if stored.CreateHash == r.Hash && stored.Type == r.Type && stored.VillageID == r.VillageID {
 			return stored, true, nil
 		}
 		return Record{}, false, idConflict()
@@ -433,13 +434,17 @@ func (s FieldService) get(ctx context.Context, c Caller, typ RecordType, id stri
 }
 
 // Update changes a record with apply, which gets the stored record and
-// returns the new content. version, when not zero, must be the stored one;
-// an update that was applied already (a resend) answers with the stored
-// record and unchanged true.
-func (s FieldService) Update(ctx context.Context, c Caller, typ RecordType, id string, version int, apply func(Record) (Record, error)) (Record, bool, error) {
+// returns the new content. version, when not zero, must be the stored one.
+// key identifies the edit as the client sent it: an edit whose key was
+// applied already (a resend, even after later edits) answers with the
+// stored record and unchanged true, and so does an edit that changes nothing.
+func (s FieldService) Update(ctx context.Context, c Caller, typ RecordType, id string, version int, key string, apply func(Record) (Record, error)) (Record, bool, error) {
 	stored, err := s.get(ctx, c, typ, id)
 	if err != nil {
 		return Record{}, false, err
+	}
+	if key != "" && slices.Contains(stored.Applied, key) && canFile(c, stored.VillageID, stored.TownID) {
+		return stored, true, nil
 	}
 	if stored.Deleted {
 		return Record{}, false, &Error{Kind: KindConflict, Code: "deleted", Message: "the record was deleted"}
@@ -454,6 +459,7 @@ func (s FieldService) Update(ctx context.Context, c Caller, typ RecordType, id s
 	// The envelope is the server's.
 	next.ID, next.Type, next.VillageID, next.TownID = stored.ID, stored.Type, stored.VillageID, stored.TownID
 	next.CreatedBy, next.CreatedAt, next.Deleted = stored.CreatedBy, stored.CreatedAt, false
+	next.CreateHash = stored.CreateHash
 	if err := s.check(ctx, c, &next); err != nil {
 		return Record{}, false, err
 	}
@@ -465,6 +471,10 @@ func (s FieldService) Update(ctx context.Context, c Caller, typ RecordType, id s
 		return Record{}, false, staleErr()
 	}
 	next.Version, next.UpdatedAt = stored.Version+1, s.Now()
+	if key != "" {
+		next.Applied = append(slices.Clone(stored.Applied), key)
+		next.Applied = next.Applied[max(0, len(next.Applied)-maxApplied):]
+	}
 	saved, err := s.Records.ReplaceRecord(ctx, next)
 	if errors.Is(err, ErrStale) {
 		return Record{}, false, staleErr()
@@ -475,29 +485,30 @@ func (s FieldService) Update(ctx context.Context, c Caller, typ RecordType, id s
 }
 
 // Delete leaves a tombstone that sync clients receive. Deleting twice is
-// fine; version, when not zero, must be the stored one.
-func (s FieldService) Delete(ctx context.Context, c Caller, typ RecordType, id string, version int) error {
+// fine (already is true the second time); version, when not zero, must be
+// the stored one.
+func (s FieldService) Delete(ctx context.Context, c Caller, typ RecordType, id string, version int) (already bool, err error) {
 	stored, err := s.get(ctx, c, typ, id)
 	if err != nil {
-		return err
-	}
-	if stored.Deleted {
-		return nil
+		return false, err
 	}
 	if !canFile(c, stored.VillageID, stored.TownID) {
-		return Forbidden()
+		return false, Forbidden()
+	}
+	if stored.Deleted {
+		return true, nil
 	}
 	if version != 0 && version != stored.Version {
-		return staleErr()
+		return false, staleErr()
 	}
 	tomb := stored
 	tomb.Deleted, tomb.Version, tomb.UpdatedAt = true, stored.Version+1, s.Now()
 	if _, err := s.Records.ReplaceRecord(ctx, tomb); errors.Is(err, ErrStale) {
-		return staleErr()
+		return false, staleErr()
 	} else if err != nil {
-		return fmt.Errorf("delete %s: %w", typ, err)
+		return false, fmt.Errorf("delete %s: %w", typ, err)
 	}
-	return s.Audit.Record(ctx, c, string(typ), id, "delete", stored.TownID)
+	return false, s.Audit.Record(ctx, c, string(typ), id, "delete", stored.TownID)
 }
 
 // scopeVillages lists the ids of the villages in the caller's scope,

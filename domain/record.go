@@ -42,6 +42,12 @@ type Record struct {
 	// Hash fingerprints what the client sent, so a resent create is told
 	// apart from a different record under the same id.
 	Hash string
+	// CreateHash is Hash as first created: a resent create matches it even
+	// after the record was edited.
+	CreateHash string
+	// Applied are the keys of the last edits applied, so a resent edit is
+	// recognised even after later ones.
+	Applied []string
 	// At is the time of the event the record is about (occurredAt,
 	// identifiedAt, receivedAt …), which lists sort by and counts use.
 	At time.Time
@@ -84,6 +90,9 @@ func (r Record) Fingerprint() string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
 }
+
+// maxApplied bounds the edit keys a record remembers.
+const maxApplied = 32
 
 // WriteOp is what a write does to a record.
 type WriteOp string

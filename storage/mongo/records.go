@@ -210,6 +210,8 @@ type recordRow struct {
 	Seq       int64       `bson:"seq"`
 	Deleted   bool        `bson:"deleted"`
 	Hash      string      `bson:"hash"`
+	Create    string      `bson:"createHash"`
+	Applied   []string    `bson:"applied,omitempty"`
 	At        time.Time   `bson:"at"`
 	Kind      string      `bson:"kind,omitempty"`
 	ProjectID string      `bson:"projectId,omitempty"`
@@ -221,7 +223,8 @@ type recordRow struct {
 
 func toRecordRow(r domain.Record) recordRow {
 	row := recordRow{ID: r.ID, Type: string(r.Type), VillageID: r.VillageID, TownID: r.TownID, CreatedBy: r.CreatedBy,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version, Seq: r.Seq, Deleted: r.Deleted, Hash: r.Hash, At: r.At}
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version, Seq: r.Seq, Deleted: r.Deleted, Hash: r.Hash, At: r.At,
+		Create: r.CreateHash, Applied: r.Applied}
 	if p := r.Report; p != nil {
 		rr := reportRow{Kind: p.Kind, OccurredAt: p.OccurredAt, Notes: p.Notes, PhotoIDs: p.PhotoIDs, Visitee: p.Visitee,
 			Count: p.Count, Names: p.Names, Concerns: p.Concerns, FollowUp: p.FollowUp, MeetingType: p.MeetingType,
@@ -254,7 +257,7 @@ func toRecordRow(r domain.Record) recordRow {
 func toRecord(row recordRow) domain.Record {
 	r := domain.Record{ID: row.ID, Type: domain.RecordType(row.Type), VillageID: row.VillageID, TownID: row.TownID,
 		CreatedBy: row.CreatedBy, CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(), Version: row.Version,
-		Seq: row.Seq, Deleted: row.Deleted, Hash: row.Hash, At: row.At.UTC()}
+		Seq: row.Seq, Deleted: row.Deleted, Hash: row.Hash, At: row.At.UTC(), CreateHash: row.Create, Applied: row.Applied}
 	if p := row.Report; p != nil {
 		rp := domain.Report{Kind: p.Kind, OccurredAt: p.OccurredAt.UTC(), Notes: p.Notes, PhotoIDs: p.PhotoIDs, Visitee: p.Visitee,
 			Count: p.Count, Names: p.Names, Concerns: p.Concerns, FollowUp: p.FollowUp, MeetingType: p.MeetingType,
