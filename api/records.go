@@ -264,14 +264,19 @@ func (s *server) listRecords(rc recordCodec) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		out := listJSON[map[string]any]{Items: make([]map[string]any, len(rs))}
-		for i, r := range rs {
-			out.Items[i] = rc.json(r)
-		}
-		if len(rs) == limit {
-			cur := recordCursor(rs[len(rs)-1])
-			out.NextCursor = &cur
-		}
-		return c.JSON(out)
+		return c.JSON(recordList(rc, rs, limit))
 	}
+}
+
+// recordList is a page of records, with the cursor of its last one when full.
+func recordList(rc recordCodec, rs []domain.Record, limit int) listJSON[map[string]any] {
+	out := listJSON[map[string]any]{Items: make([]map[string]any, len(rs))}
+	for i, r := range rs {
+		out.Items[i] = rc.json(r)
+	}
+	if len(rs) == limit {
+		cur := recordCursor(rs[len(rs)-1])
+		out.NextCursor = &cur
+	}
+	return out
 }

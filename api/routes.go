@@ -99,6 +99,26 @@ func (s *server) register(app *fiber.App) {
 	s.handle(v1, fiber.MethodPatch, "/reports/:id", villageWriters, s.patchRecord(rc))
 	s.handle(v1, fiber.MethodDelete, "/reports/:id", villageWriters, s.deleteRecord(rc))
 
+	dc := disputeCodec()
+	s.handle(v1, fiber.MethodPost, "/disputes", villageWriters, s.createRecord(dc))
+	s.handle(v1, fiber.MethodGet, "/disputes", allRoles, s.listRecords(dc))
+	s.handle(v1, fiber.MethodGet, "/disputes/:id", allRoles, s.getRecord(dc))
+	s.handle(v1, fiber.MethodPatch, "/disputes/:id", villageWriters, s.patchRecord(dc))
+	s.handle(v1, fiber.MethodPost, "/disputes/:id/resolve", villageWriters, s.resolveDispute())
+	s.handle(v1, fiber.MethodPost, "/disputes/:id/escalate", villageWriters, s.escalateDispute())
+
+	pc := projectCodec()
+	s.handle(v1, fiber.MethodPost, "/projects", villageWriters, s.createRecord(pc))
+	s.handle(v1, fiber.MethodGet, "/projects", allRoles, s.listRecords(pc))
+	s.handle(v1, fiber.MethodGet, "/projects/:id", allRoles, s.getRecord(pc))
+	s.handle(v1, fiber.MethodPatch, "/projects/:id", villageWriters, s.patchRecord(pc))
+	s.handle(v1, fiber.MethodPost, "/projects/:id/updates", villageWriters, s.addProjectUpdate)
+	s.handle(v1, fiber.MethodGet, "/projects/:id/updates", allRoles, s.listProjectUpdates)
+
+	fc := fundCodec()
+	s.handle(v1, fiber.MethodPost, "/funds", villageWriters, s.createRecord(fc))
+	s.handle(v1, fiber.MethodGet, "/funds", allRoles, s.listRecords(fc))
+
 	s.handle(v1, fiber.MethodPost, "/sync", villageWriters, s.sync)
 	s.handle(v1, fiber.MethodGet, "/sync/changes", allRoles, s.changes)
 }

@@ -92,7 +92,7 @@ func New(cfg Config, svc Services) *API {
 	if cfg.ReadyTimeout == 0 {
 		cfg.ReadyTimeout = 2 * time.Second
 	}
-	s := &server{cfg: cfg, svc: svc, log: cfg.Logger, metrics: newMetrics(), codecs: []recordCodec{reportCodec()}}
+	s := &server{cfg: cfg, svc: svc, log: cfg.Logger, metrics: newMetrics(), codecs: []recordCodec{reportCodec(), disputeCodec(), projectCodec(), fundCodec(), projectUpdateCodec()}}
 	fc := fiber.Config{
 		AppName:               "zhucun",
 		Immutable:             true, // request strings outlive the handler in logs and errors

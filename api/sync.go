@@ -99,7 +99,7 @@ func (s *server) syncOne(c *fiber.Ctx, it syncItem) syncResult {
 		return res
 	}
 	rc, ok := s.codecOf(it.Type)
-	if !ok {
+	if !ok || rc.typ == domain.TypeProjectUpdate {
 		return fail(newError(domain.KindInvalid, "validation_failed", "the item is invalid",
 			domain.FieldError{Field: "type", Code: domain.FieldInvalid, Message: "type must be report, dispute, project or fund"}))
 	}

@@ -353,6 +353,18 @@ func (s FieldService) check(ctx context.Context, c Caller, r *Record) error {
 		if t, perr := time.Parse(DateLayout, r.Fund.ReceivedOn); perr == nil {
 			r.At = t
 		}
+	case TypeProjectUpdate:
+		u := r.ProjectUpdate
+		checkDate(&v, "date", u.Date, true)
+		if ValidDate(u.Date) && u.Date > Today(f.now.Add(s.MaxSkew), time.UTC) {
+			v.Add("date", FieldRange, "date is in the future")
+		}
+		f.text("note", u.Note, maxText, true)
+		f.oneOf("stage", u.Stage, []string{StagePlanned, StageInProgress, StageCompleted}, false)
+		f.photos(u.PhotoIDs)
+		if t, perr := time.Parse(DateLayout, u.Date); perr == nil {
+			r.At = t
+		}
 	default:
 		v.Add("type", FieldInvalid, "type must be report, dispute, project or fund")
 	}
@@ -466,6 +478,11 @@ func (s FieldService) Update(ctx context.Context, c Caller, typ RecordType, id s
 	next.Hash = next.Fingerprint()
 	if next.Hash == stored.Hash {
 		return stored, true, nil // nothing to change: a resend, or an empty edit
+	}
+	if typ == TypeDispute {
+		if err := disputeTransition(stored.Dispute.Status, next.Dispute.Status); err != nil {
+			return Record{}, false, err
+		}
 	}
 	if version != 0 && version != stored.Version {
 		return Record{}, false, staleErr()
@@ -582,4 +599,60 @@ func (s FieldService) Changes(ctx context.Context, c Caller, after int64, limit 
 		return nil, after, nil
 	}
 	return s.Records.Changes(ctx, ids, after, limit)
+}
+
+// disputeMoves lists the statuses a dispute may move to from each status:
+// identified → mediating → resolved or escalated; an escalated dispute may
+// come back to mediation or be resolved; a resolved one stays resolved.
+var disputeMoves = map[string][]string{
+	DisputeIdentified: {DisputeIdentified, DisputeMediating, DisputeResolved, DisputeEscalated},
+	DisputeMediating:  {DisputeMediating, DisputeResolved, DisputeEscalated},
+	DisputeEscalated:  {DisputeEscalated, DisputeMediating, DisputeResolved},
+	DisputeResolved:   {DisputeResolved},
+}
+
+func disputeTransition(from, to string) error {
+	if slices.Contains(disputeMoves[from], to) {
+		return nil
+	}
+	return &Error{Kind: KindConflict, Code: "invalid_transition", Message: fmt.Sprintf("a dispute cannot go from %s to %s", from, to),
+		Fields: []FieldError{{Field: "status", Code: FieldInvalid, Message: "not allowed from " + from}}}
+}
+
+// AddProjectUpdate records a dated progress note of a project; a note that
+// names a new stage moves the project to it. u's id comes from the client,
+// so a resend creates nothing.
+func (s FieldService) AddProjectUpdate(ctx context.Context, c Caller, projectID string, u Record) (Record, bool, error) {
+	pr, err := s.Get(ctx, c, TypeProject, projectID)
+	if err != nil {
+		return Record{}, false, err
+	}
+	u.Type, u.VillageID = TypeProjectUpdate, pr.VillageID
+	if u.ProjectUpdate == nil {
+		u.ProjectUpdate = &ProjectUpdate{}
+	}
+	u.ProjectUpdate.ProjectID = pr.ID
+	out, dup, err := s.Create(ctx, c, u)
+	if err != nil || dup {
+		return out, dup, err
+	}
+	if st := out.ProjectUpdate.Stage; st != "" && st != pr.Project.Stage {
+		_, _, err := s.Update(ctx, c, TypeProject, pr.ID, 0, "update:"+out.ID, func(p Record) (Record, error) {
+			next := p
+			np := *p.Project
+			np.Stage = st
+			if st == StageCompleted && np.CompletedOn == "" {
+				np.CompletedOn = out.ProjectUpdate.Date
+			}
+			if st != StagePlanned && np.StartedOn == "" {
+				np.StartedOn = out.ProjectUpdate.Date
+			}
+			next.Project = &np
+			return next, nil
+		})
+		if err != nil {
+			return out, false, fmt.Errorf("move project to %s: %w", st, err)
+		}
+	}
+	return out, false, nil
 }

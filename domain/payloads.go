@@ -122,3 +122,12 @@ type Fund struct {
 	ProjectID    string
 	ReceivedOn   string // YYYY-MM-DD
 }
+
+// ProjectUpdate is a dated progress note of a project, with photos.
+type ProjectUpdate struct {
+	ProjectID string
+	Date      string // YYYY-MM-DD
+	Note      string
+	Stage     string // the project's stage from this date, when it changed
+	PhotoIDs  []string
+}

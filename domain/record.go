@@ -20,6 +20,9 @@ const (
 	TypeDispute RecordType = "dispute"
 	TypeProject RecordType = "project"
 	TypeFund    RecordType = "fund"
+	// TypeProjectUpdate is a dated progress note of a project; it is made
+	// through its project, not through sync.
+	TypeProjectUpdate RecordType = "project_update"
 )
 
 // RecordTypes lists every record type.
@@ -52,10 +55,11 @@ type Record struct {
 	// identifiedAt, receivedAt …), which lists sort by and counts use.
 	At time.Time
 
-	Report  *Report
-	Dispute *Dispute
-	Project *Project
-	Fund    *Fund
+	Report        *Report
+	Dispute       *Dispute
+	Project       *Project
+	Fund          *Fund
+	ProjectUpdate *ProjectUpdate
 }
 
 // content is what the hash covers: the type, the village and the payload.
@@ -77,6 +81,8 @@ func (r Record) payload() any {
 		return r.Project
 	case TypeFund:
 		return r.Fund
+	case TypeProjectUpdate:
+		return r.ProjectUpdate
 	}
 	return nil
 }

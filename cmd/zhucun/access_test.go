@@ -452,6 +452,101 @@ func accessTable() map[string]acCase {
 				}
 			}
 		}},
+		"POST /api/v1/disputes": {
+			in: func(f *fixture, _ domain.Role) req {
+				return req{method: "POST", path: "/api/v1/disputes", body: map[string]any{"id": domain.NewID(time.Now()), "villageId": f.villA1,
+					"identifiedAt": time.Now().Add(-time.Hour), "category": "neighbour", "description": "邻里纠纷"}}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "POST", path: "/api/v1/disputes", body: map[string]any{"id": domain.NewID(time.Now()), "villageId": f.villB1,
+					"identifiedAt": time.Now().Add(-time.Hour), "category": "neighbour", "description": "越界"}}
+			},
+		},
+		"GET /api/v1/disputes": {in: get("/api/v1/disputes?limit=500"), listCheck: villageItemsOnly},
+		"GET /api/v1/disputes/:id": {
+			in:  func(f *fixture, _ domain.Role) req { return req{method: "GET", path: "/api/v1/disputes/" + f.c.dispA1} },
+			out: func(f *fixture, _ domain.Role) req { return req{method: "GET", path: "/api/v1/disputes/" + f.c.dispB1} },
+		},
+		"PATCH /api/v1/disputes/:id": {
+			in: func(f *fixture, _ domain.Role) req {
+				return req{method: "PATCH", path: "/api/v1/disputes/" + f.c.dispA1, body: map[string]any{"source": "群众反映"}}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "PATCH", path: "/api/v1/disputes/" + f.c.dispB1, body: map[string]any{"source": "越界"}}
+			},
+		},
+		"POST /api/v1/disputes/:id/resolve": {
+			in: func(f *fixture, _ domain.Role) req {
+				return req{method: "POST", path: "/api/v1/disputes/" + f.c.dispA1 + "/resolve", body: map[string]any{
+					"resolvedAt": time.Now().Add(-time.Minute).Truncate(time.Second), "resolution": "调解成功", "lossesRecoveredFen": 120000}}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "POST", path: "/api/v1/disputes/" + f.c.dispB1 + "/resolve", body: map[string]any{
+					"resolvedAt": time.Now().Add(-time.Minute), "resolution": "越界"}}
+			},
+		},
+		"POST /api/v1/disputes/:id/escalate": {
+			in: func(f *fixture, _ domain.Role) req {
+				return req{method: "POST", path: "/api/v1/disputes/" + f.c.dispA1b + "/escalate", body: map[string]any{
+					"escalatedTo": "区信访局", "escalatedAt": time.Now().Add(-time.Minute).Truncate(time.Second)}}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "POST", path: "/api/v1/disputes/" + f.c.dispB1 + "/escalate", body: map[string]any{
+					"escalatedTo": "越界", "escalatedAt": time.Now().Add(-time.Minute)}}
+			},
+		},
+		"POST /api/v1/projects": {
+			in: func(f *fixture, _ domain.Role) req {
+				return req{method: "POST", path: "/api/v1/projects", body: map[string]any{"id": domain.NewID(time.Now()), "villageId": f.villA1,
+					"name": "葡萄种植", "projectType": "planting"}}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "POST", path: "/api/v1/projects", body: map[string]any{"id": domain.NewID(time.Now()), "villageId": f.villB1,
+					"name": "越界", "projectType": "planting"}}
+			},
+		},
+		"GET /api/v1/projects": {in: get("/api/v1/projects?limit=500"), listCheck: villageItemsOnly},
+		"GET /api/v1/projects/:id": {
+			in:  func(f *fixture, _ domain.Role) req { return req{method: "GET", path: "/api/v1/projects/" + f.c.projA1} },
+			out: func(f *fixture, _ domain.Role) req { return req{method: "GET", path: "/api/v1/projects/" + f.c.projB1} },
+		},
+		"PATCH /api/v1/projects/:id": {
+			in: func(f *fixture, _ domain.Role) req {
+				return req{method: "PATCH", path: "/api/v1/projects/" + f.c.projA1, body: map[string]any{"description": "与中科院对接"}}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "PATCH", path: "/api/v1/projects/" + f.c.projB1, body: map[string]any{"description": "越界"}}
+			},
+		},
+		"POST /api/v1/projects/:id/updates": {
+			in: func(f *fixture, _ domain.Role) req {
+				return req{method: "POST", path: "/api/v1/projects/" + f.c.projA1 + "/updates", body: map[string]any{"id": domain.NewID(time.Now()),
+					"date": f.c.today, "note": "完成选址"}}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "POST", path: "/api/v1/projects/" + f.c.projB1 + "/updates", body: map[string]any{"id": domain.NewID(time.Now()),
+					"date": f.c.today, "note": "越界"}}
+			},
+		},
+		"GET /api/v1/projects/:id/updates": {
+			in: func(f *fixture, _ domain.Role) req {
+				return req{method: "GET", path: "/api/v1/projects/" + f.c.projA1 + "/updates"}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "GET", path: "/api/v1/projects/" + f.c.projB1 + "/updates"}
+			},
+		},
+		"POST /api/v1/funds": {
+			in: func(f *fixture, _ domain.Role) req {
+				return req{method: "POST", path: "/api/v1/funds", body: map[string]any{"id": domain.NewID(time.Now()), "villageId": f.villA1,
+					"amountFen": 100_000_00, "source": "区财政", "purpose": "修路", "receivedOn": f.c.today}}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "POST", path: "/api/v1/funds", body: map[string]any{"id": domain.NewID(time.Now()), "villageId": f.villB1,
+					"amountFen": 1, "source": "越界", "purpose": "越界", "receivedOn": f.c.today}}
+			},
+		},
+		"GET /api/v1/funds": {in: get("/api/v1/funds?limit=500"), listCheck: villageItemsOnly},
 		"DELETE /api/v1/reports/:id": {
 			in: func(f *fixture, r domain.Role) req {
 				return req{method: "DELETE", path: "/api/v1/reports/" + f.c.repDel[r]}
@@ -460,6 +555,15 @@ func accessTable() map[string]acCase {
 				return req{method: "DELETE", path: "/api/v1/reports/" + f.c.repB1}
 			},
 		},
+	}
+}
+
+// villageItemsOnly fails when a list holds records outside the role's villages.
+func villageItemsOnly(t *testing.T, f *fixture, role domain.Role, r *resp) {
+	for _, it := range r.items() {
+		if role.VillageLevel() && it["villageId"] != f.villA1 || role == domain.RoleTownAdmin && it["townId"] != f.townA {
+			t.Errorf("%s lists a record of %v", role, it["villageId"])
+		}
 	}
 }
 

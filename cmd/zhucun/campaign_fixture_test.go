@@ -25,6 +25,8 @@ type campaignFixture struct {
 	unit                           string
 	today                          string
 	repA1, repB1                   string
+	dispA1, dispA1b, dispB1        string
+	projA1, projB1                 string
 	repDel                         map[domain.Role]string // one report in A1 per role, to delete
 }
 
@@ -79,6 +81,16 @@ func (e *env) campaignFixture(t testing.TB, f *fixture) *campaignFixture {
 			"occurredAt": e.clock.Now().Add(-time.Hour), "visitee": "household", "count": 3})
 	}
 	cf.repA1, cf.repB1 = report(f.villA1), report(f.villB1)
+	dispute := func(village string) string {
+		return mk("/api/v1/disputes", map[string]any{"id": domain.NewID(e.clock.Now()), "villageId": village,
+			"identifiedAt": e.clock.Now().Add(-24 * time.Hour), "category": "land", "description": "宅基地纠纷", "parties": []string{"张某", "李某"}})
+	}
+	cf.dispA1, cf.dispA1b, cf.dispB1 = dispute(f.villA1), dispute(f.villA1), dispute(f.villB1)
+	project := func(village string) string {
+		return mk("/api/v1/projects", map[string]any{"id": domain.NewID(e.clock.Now()), "villageId": village,
+			"name": "蔬菜大棚", "projectType": "greenhouse", "budgetFen": 50_000_000})
+	}
+	cf.projA1, cf.projB1 = project(f.villA1), project(f.villB1)
 	cf.repDel = map[domain.Role]string{}
 	for _, r := range domain.Roles {
 		cf.repDel[r] = report(f.villA1)

@@ -187,6 +187,14 @@ type projectRow struct {
 	PhotoIDs    []string `bson:"photoIds,omitempty"`
 }
 
+type projectUpdateRow struct {
+	ProjectID string   `bson:"projectId"`
+	Date      string   `bson:"date"`
+	Note      string   `bson:"note"`
+	Stage     string   `bson:"stage,omitempty"`
+	PhotoIDs  []string `bson:"photoIds,omitempty"`
+}
+
 type fundRow struct {
 	AmountFen    int64  `bson:"amountFen"`
 	SourceUnitID string `bson:"sourceUnitId,omitempty"`
@@ -199,26 +207,27 @@ type fundRow struct {
 // recordRow is one field record. The type's content is in the field named
 // after the type; kind, status and stage are copied to "kind" for filters.
 type recordRow struct {
-	ID        string      `bson:"_id"`
-	Type      string      `bson:"type"`
-	VillageID string      `bson:"villageId"`
-	TownID    string      `bson:"townId"`
-	CreatedBy string      `bson:"createdBy"`
-	CreatedAt time.Time   `bson:"createdAt"`
-	UpdatedAt time.Time   `bson:"updatedAt"`
-	Version   int         `bson:"version"`
-	Seq       int64       `bson:"seq"`
-	Deleted   bool        `bson:"deleted"`
-	Hash      string      `bson:"hash"`
-	Create    string      `bson:"createHash"`
-	Applied   []string    `bson:"applied,omitempty"`
-	At        time.Time   `bson:"at"`
-	Kind      string      `bson:"kind,omitempty"`
-	ProjectID string      `bson:"projectId,omitempty"`
-	Report    *reportRow  `bson:"report,omitempty"`
-	Dispute   *disputeRow `bson:"dispute,omitempty"`
-	Project   *projectRow `bson:"project,omitempty"`
-	Fund      *fundRow    `bson:"fund,omitempty"`
+	ID        string            `bson:"_id"`
+	Type      string            `bson:"type"`
+	VillageID string            `bson:"villageId"`
+	TownID    string            `bson:"townId"`
+	CreatedBy string            `bson:"createdBy"`
+	CreatedAt time.Time         `bson:"createdAt"`
+	UpdatedAt time.Time         `bson:"updatedAt"`
+	Version   int               `bson:"version"`
+	Seq       int64             `bson:"seq"`
+	Deleted   bool              `bson:"deleted"`
+	Hash      string            `bson:"hash"`
+	Create    string            `bson:"createHash"`
+	Applied   []string          `bson:"applied,omitempty"`
+	At        time.Time         `bson:"at"`
+	Kind      string            `bson:"kind,omitempty"`
+	ProjectID string            `bson:"projectId,omitempty"`
+	Report    *reportRow        `bson:"report,omitempty"`
+	Dispute   *disputeRow       `bson:"dispute,omitempty"`
+	Project   *projectRow       `bson:"project,omitempty"`
+	Fund      *fundRow          `bson:"fund,omitempty"`
+	Update    *projectUpdateRow `bson:"projectUpdate,omitempty"`
 }
 
 func toRecordRow(r domain.Record) recordRow {
@@ -250,6 +259,10 @@ func toRecordRow(r domain.Record) recordRow {
 	if p := r.Fund; p != nil {
 		f := fundRow(*p)
 		row.Fund, row.ProjectID = &f, p.ProjectID
+	}
+	if p := r.ProjectUpdate; p != nil {
+		u := projectUpdateRow(*p)
+		row.Update, row.ProjectID = &u, p.ProjectID
 	}
 	return row
 }
@@ -292,6 +305,10 @@ func toRecord(row recordRow) domain.Record {
 	if p := row.Fund; p != nil {
 		f := domain.Fund(*p)
 		r.Fund = &f
+	}
+	if p := row.Update; p != nil {
+		u := domain.ProjectUpdate(*p)
+		r.ProjectUpdate = &u
 	}
 	return r
 }
