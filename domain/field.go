@@ -472,6 +472,11 @@ func (s FieldService) Update(ctx context.Context, c Caller, typ RecordType, id s
 	next.ID, next.Type, next.VillageID, next.TownID = stored.ID, stored.Type, stored.VillageID, stored.TownID
 	next.CreatedBy, next.CreatedAt, next.Deleted = stored.CreatedBy, stored.CreatedAt, false
 	next.CreateHash = stored.CreateHash
+	if typ == TypeDispute && next.Dispute != nil && next.Dispute.Status != "" {
+		if err := disputeTransition(stored.Dispute.Status, next.Dispute.Status); err != nil {
+			return Record{}, false, err
+		}
+	}
 	if err := s.check(ctx, c, &next); err != nil {
 		return Record{}, false, err
 	}
@@ -479,11 +484,7 @@ func (s FieldService) Update(ctx context.Context, c Caller, typ RecordType, id s
 	if next.Hash == stored.Hash {
 		return stored, true, nil // nothing to change: a resend, or an empty edit
 	}
-	if typ == TypeDispute {
-		if err := disputeTransition(stored.Dispute.Status, next.Dispute.Status); err != nil {
-			return Record{}, false, err
-		}
-	}
+
 	if version != 0 && version != stored.Version {
 		return Record{}, false, staleErr()
 	}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"zhucun/domain"
+)
+
+func TestDisputeLifecycle(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture(t)
+	cadre := f.tokens[domain.RoleCadre]
+	id := domain.NewID(time.Now())
+	identified := time.Now().Add(-72 * time.Hour).Truncate(time.Second)
+	r := e.do(t, req{method: "POST", path: "/api/v1/disputes", token: cadre, body: map[string]any{"id": id, "villageId": f.villA1,
+		"identifiedAt": identified, "category": "economic", "description": "工程款纠纷", "parties": []string{"施工队", "村委会"}, "source": "排查"}})
+	want(t, r, 201)
+	if r.str("status") != "identified" || r.str("type") != "dispute" {
+		t.Fatalf("new dispute: %s", r.body)
+	}
+	path := "/api/v1/disputes/" + id
+	want(t, e.do(t, req{method: "PATCH", path: path, token: cadre, body: map[string]any{"status": "mediating"}}), 200)
+	// Resolving needs its date and resolution; the date cannot precede identification.
+	want(t, e.do(t, req{method: "POST", path: path + "/resolve", token: cadre, body: map[string]any{"resolution": "调解"}}), 422, "validation_failed")
+	want(t, e.do(t, req{method: "POST", path: path + "/resolve", token: cadre, body: map[string]any{"resolution": "调解",
+		"resolvedAt": identified.Add(-time.Hour)}}), 422, "validation_failed")
+	want(t, e.do(t, req{method: "POST", path: path + "/resolve", token: cadre, body: map[string]any{"resolution": "调解",
+		"resolvedAt": time.Now().Add(-time.Hour), "lossesRecoveredFen": -5}}), 422, "validation_failed")
+	res := map[string]any{"resolution": "协调追回工程款", "resolvedAt": time.Now().Add(-time.Hour).Truncate(time.Second), "lossesRecoveredFen": 850_000_000}
+	ok := e.do(t, req{method: "POST", path: path + "/resolve", token: cadre, body: res})
+	want(t, ok, 200)
+	if ok.str("status") != "resolved" || ok.json["lossesRecoveredFen"].(float64) != 850_000_000 || ok.json["version"].(float64) != 3 {
+		t.Fatalf("resolved: %s", ok.body)
+	}
+	// A resend is fine; a resolved dispute stays resolved.
+	again := e.do(t, req{method: "POST", path: path + "/resolve", token: cadre, body: res})
+	want(t, again, 200)
+	if again.json["version"].(float64) != 3 {
+		t.Errorf("a resent resolve made a new version: %s", again.body)
+	}
+	want(t, e.do(t, req{method: "POST", path: path + "/escalate", token: cadre, body: map[string]any{"escalatedTo": "区信访局",
+		"escalatedAt": time.Now().Add(-time.Minute)}}), 409, "invalid_transition")
+	// (The same versionless edit as before would be taken for its resend: edits name their version.)
+	want(t, e.do(t, req{method: "PATCH", path: path, token: cadre, body: map[string]any{"status": "mediating", "version": 3}}), 409, "invalid_transition")
+	// Escalation of another one, then its resolution by the department's answer.
+	id2 := domain.NewID(time.Now())
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/disputes", token: cadre, body: map[string]any{"id": id2, "villageId": f.villA1,
+		"identifiedAt": identified, "category": "petition", "description": "信访积案"}}), 201)
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/disputes/" + id2 + "/escalate", token: cadre, body: map[string]any{"escalatedTo": ""}}), 422, "validation_failed")
+	esc := e.do(t, req{method: "POST", path: "/api/v1/disputes/" + id2 + "/escalate", token: cadre, body: map[string]any{"escalatedTo": "区纪委监委",
+		"escalatedAt": time.Now().Add(-time.Minute)}})
+	want(t, esc, 200)
+	if esc.str("status") != "escalated" || esc.str("escalatedTo") != "区纪委监委" {
+		t.Fatalf("escalated: %s", esc.body)
+	}
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/disputes/" + id2 + "/resolve", token: cadre, body: map[string]any{"resolution": "纪委查处",
+		"resolvedAt": time.Now().Add(-time.Minute)}}), 200)
+	l := e.do(t, req{method: "GET", path: "/api/v1/disputes?status=resolved", token: cadre})
+	if len(l.items()) != 2 {
+		t.Errorf("%d resolved disputes listed, want 2", len(l.items()))
+	}
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/disputes", token: cadre, body: map[string]any{"id": domain.NewID(time.Now()), "villageId": f.villA1,
+		"identifiedAt": identified, "category": "gossip", "description": "x"}}), 422, "validation_failed")
+}
+
+func TestProjectsUpdatesAndFunds(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture(t)
+	cadre := f.tokens[domain.RoleCadre]
+	today := domain.Today(time.Now(), time.UTC)
+	pid := domain.NewID(time.Now())
+	p := e.do(t, req{method: "POST", path: "/api/v1/projects", token: cadre, body: map[string]any{"id": pid, "villageId": f.villA1,
+		"name": "进村道路改建", "projectType": "road", "budgetFen": 100_000_000}})
+	want(t, p, 201)
+	if p.str("stage") != "planned" || p.str("projectType") != "road" || p.str("type") != "project" {
+		t.Fatalf("project: %s", p.body)
+	}
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/projects", token: cadre, body: map[string]any{"id": domain.NewID(time.Now()), "villageId": f.villA1,
+		"name": "x", "projectType": "spaceport"}}), 422, "validation_failed")
+	want(t, e.do(t, req{method: "PATCH", path: "/api/v1/projects/" + pid, token: cadre, body: map[string]any{"stage": "completed"}}), 422, "validation_failed")
+	// A dated update that starts the work moves the project; its resend does not make a second.
+	uid := domain.NewID(time.Now())
+	upd := map[string]any{"id": uid, "date": today, "note": "开工", "stage": "in_progress", "photoIds": []string{domain.NewID(time.Now())}}
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/projects/" + pid + "/updates", token: cadre, body: upd}), 201)
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/projects/" + pid + "/updates", token: cadre, body: upd}), 200)
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/projects/" + pid + "/updates", token: cadre, body: map[string]any{"id": domain.NewID(time.Now()),
+		"date": "2999-01-01", "note": "x"}}), 422, "validation_failed")
+	g := e.do(t, req{method: "GET", path: "/api/v1/projects/" + pid, token: cadre})
+	if g.str("stage") != "in_progress" || g.str("startedOn") != today {
+		t.Fatalf("after the update: %s", g.body)
+	}
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/projects/" + pid + "/updates", token: cadre, body: map[string]any{"id": domain.NewID(time.Now()),
+		"date": today, "note": "竣工验收", "stage": "completed"}}), 201)
+	g = e.do(t, req{method: "GET", path: "/api/v1/projects/" + pid, token: cadre})
+	if g.str("stage") != "completed" || g.str("completedOn") != today {
+		t.Fatalf("after completion: %s", g.body)
+	}
+	if n := len(e.do(t, req{method: "GET", path: "/api/v1/projects/" + pid + "/updates", token: cadre}).items()); n != 2 {
+		t.Fatalf("%d updates, want 2", n)
+	}
+	// Funds: positive fen, a named source, the project of the same village.
+	fund := func(body map[string]any) *resp {
+		body["id"], body["villageId"] = domain.NewID(time.Now()), f.villA1
+		return e.do(t, req{method: "POST", path: "/api/v1/funds", token: cadre, body: body})
+	}
+	want(t, fund(map[string]any{"amountFen": 0, "source": "区财政", "purpose": "修路", "receivedOn": today}), 422, "validation_failed")
+	want(t, fund(map[string]any{"amountFen": 5, "purpose": "修路", "receivedOn": today}), 422, "validation_failed")
+	want(t, fund(map[string]any{"amountFen": 5, "source": "区财政", "purpose": "修路", "receivedOn": today, "amountFen2": 1}), 422, "validation_failed")
+	want(t, fund(map[string]any{"amountFen": 5, "source": "区财政", "purpose": "修路", "receivedOn": today, "projectId": domain.NewID(time.Now())}), 422, "validation_failed")
+	ok := fund(map[string]any{"amountFen": 100_000_000, "source": "区财政", "purpose": "修路", "receivedOn": today, "projectId": pid})
+	want(t, ok, 201)
+	l := e.do(t, req{method: "GET", path: "/api/v1/funds?projectId=" + pid, token: cadre})
+	if len(l.items()) != 1 || l.items()[0]["amountFen"].(float64) != 100_000_000 {
+		t.Fatalf("funds of the project: %s", l.body)
+	}
+}
