@@ -119,6 +119,9 @@ func (s *server) register(app *fiber.App) {
 	s.handle(v1, fiber.MethodPost, "/funds", villageWriters, s.createRecord(fc))
 	s.handle(v1, fiber.MethodGet, "/funds", allRoles, s.listRecords(fc))
 
+	s.handle(v1, fiber.MethodPut, "/onpost-plans/:cadreId/:week", villageWriters, s.putPlan)
+	s.handle(v1, fiber.MethodGet, "/onpost", allRoles, s.onPostWeek)
+
 	s.handle(v1, fiber.MethodPost, "/sync", villageWriters, s.sync)
 	s.handle(v1, fiber.MethodGet, "/sync/changes", allRoles, s.changes)
 }

@@ -55,6 +55,7 @@ type Services struct {
 	Teams      domain.TeamService
 	Trainings  domain.TrainingService
 	Field      domain.FieldService
+	OnPost     domain.OnPostService
 	// Ready reports whether the backing stores answer.
 	Ready func(ctx context.Context) error
 	Now   domain.Clock

@@ -109,3 +109,17 @@ func TestParseVillageKind(t *testing.T) {
 		t.Error("镇 accepted as a village kind")
 	}
 }
+
+func TestParseWeek(t *testing.T) {
+	for week, monday := range map[string]string{"2026W01": "2025-12-29", "2026W05": "2026-01-26", "2026W53": "2026-12-28", "2021W01": "2021-01-04", "2020W53": "2020-12-28"} {
+		days, err := ParseWeek(week)
+		if err != nil || days[0] != monday || len(days) != 7 {
+			t.Errorf("ParseWeek(%s) = %v, %v; want Monday %s", week, days, err, monday)
+		}
+	}
+	for _, bad := range []string{"2025W53", "2026W00", "2026W5", "2026-W05", ""} {
+		if _, err := ParseWeek(bad); err == nil {
+			t.Errorf("ParseWeek(%q) accepted", bad)
+		}
+	}
+}

@@ -547,6 +547,26 @@ func accessTable() map[string]acCase {
 			},
 		},
 		"GET /api/v1/funds": {in: get("/api/v1/funds?limit=500"), listCheck: villageItemsOnly},
+		"PUT /api/v1/onpost-plans/:cadreId/:week": {
+			in: func(f *fixture, r domain.Role) req {
+				who := f.ids[domain.RoleCadre]
+				if r == domain.RoleTeamLeader {
+					who = f.ids[domain.RoleTeamLeader] // its own plan
+				}
+				return req{method: "PUT", path: "/api/v1/onpost-plans/" + who + "/2026W05", body: map[string]any{"days": []string{"2026-01-26", "2026-01-27"}}}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "PUT", path: "/api/v1/onpost-plans/" + f.cadreBID + "/2026W05", body: map[string]any{"days": []string{"2026-01-26"}}}
+			},
+			outStatus: []int{403, 404},
+		},
+		"GET /api/v1/onpost": {in: get("/api/v1/onpost?week=2026W05"), listCheck: func(t *testing.T, f *fixture, role domain.Role, r *resp) {
+			for _, it := range r.items() {
+				if role.VillageLevel() && it["cadreId"] != f.ids[role] || role == domain.RoleTownAdmin && it["cadreId"] == f.cadreBID {
+					t.Errorf("%s sees the on-post row of %v", role, it["name"])
+				}
+			}
+		}},
 		"DELETE /api/v1/reports/:id": {
 			in: func(f *fixture, r domain.Role) req {
 				return req{method: "DELETE", path: "/api/v1/reports/" + f.c.repDel[r]}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -114,4 +115,49 @@ func TestProjectsUpdatesAndFunds(t *testing.T) {
 	if len(l.items()) != 1 || l.items()[0]["amountFen"].(float64) != 100_000_000 {
 		t.Fatalf("funds of the project: %s", l.body)
 	}
+}
+
+func TestOnPostPlanAgainstCheckins(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture(t)
+	cadre := f.tokens[domain.RoleCadre]
+	// Last week, in Asia/Shanghai as the campaign counts days.
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	y, w := time.Now().In(loc).AddDate(0, 0, -7).ISOWeek()
+	week := fmt.Sprintf("%dW%02d", y, w)
+	days, err := domain.ParseWeek(week)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, e.do(t, req{method: "PUT", path: "/api/v1/onpost-plans/" + f.ids[domain.RoleCadre] + "/" + week, token: cadre,
+		body: map[string]any{"days": []string{days[0], days[1], days[2]}}}), 200)
+	want(t, e.do(t, req{method: "PUT", path: "/api/v1/onpost-plans/" + f.ids[domain.RoleCadre] + "/" + week, token: cadre,
+		body: map[string]any{"days": []string{"1999-01-01"}}}), 422, "validation_failed")
+	want(t, e.do(t, req{method: "PUT", path: "/api/v1/onpost-plans/" + f.ids[domain.RoleCadre] + "/2026W99", token: cadre,
+		body: map[string]any{"days": []string{}}}), 404, "not_found")
+	checkin := func(day string, hour int) {
+		d, _ := time.ParseInLocation(domain.DateLayout, day, loc)
+		want(t, e.do(t, req{method: "POST", path: "/api/v1/reports", token: cadre, body: map[string]any{"id": domain.NewID(time.Now()),
+			"kind": "checkin", "villageId": f.villA1, "occurredAt": d.Add(time.Duration(hour) * time.Hour),
+			"location": map[string]any{"lat": 37.4, "lng": 118.0}}}), 201)
+	}
+	checkin(days[0], 8)
+	checkin(days[0], 17) // the same day twice counts once
+	checkin(days[2], 1)  // 01:00 in Shanghai is the previous day in UTC: still days[2]
+	checkin(days[5], 9)  // not planned
+	r := e.do(t, req{method: "GET", path: "/api/v1/onpost?week=" + week + "&townId=" + f.townA, token: f.tokens[domain.RoleTownAdmin]})
+	want(t, r, 200)
+	var row map[string]any
+	for _, it := range r.items() {
+		if it["cadreId"] == f.ids[domain.RoleCadre] {
+			row = it
+		}
+	}
+	if row == nil {
+		t.Fatalf("no row for the cadre: %s", r.body)
+	}
+	if row["plannedDaysMet"].(float64) != 2 || len(row["checkinDays"].([]any)) != 3 || fmt.Sprintf("%.3f", row["onPostRate"]) != "0.667" {
+		t.Fatalf("row: %v", row)
+	}
+	want(t, e.do(t, req{method: "GET", path: "/api/v1/onpost", token: cadre}), 422, "invalid_query")
 }

@@ -149,6 +149,7 @@ func build(cfg Config, d deps) (*api.API, domain.UserService, error) {
 		Trainings: domain.TrainingService{Store: d.store, Users: d.store, Audit: audit, Now: d.now},
 		Field: domain.FieldService{Records: d.store, Org: d.store, Users: d.store, Teams: d.store, Audit: audit, Now: d.now,
 			MaxSkew: cfg.MaxSkew, Backfill: cfg.Backfill},
+		OnPost: domain.OnPostService{Plans: d.store, Users: users, Records: d.store, Now: d.now, Loc: cfg.TZ},
 	})
 	return a, users, nil
 }
