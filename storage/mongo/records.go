@@ -56,7 +56,10 @@ type metaRow struct {
 }
 
 // reserve makes sure a number is reserved; called with mu held.
-func (s *Store) reserve(ctx context.Context) error {
+func (s *Store) reserve(ctx context.Context) error { return s.reserveN(ctx, 1) }
+
+// reserveN makes sure n numbers are reserved; called with mu held.
+func (s *Store) reserveN(ctx context.Context, n int64) error {
 	q := &s.seq
 	if !q.loaded {
 		r, err := findOne[metaRow](ctx, s, colMeta, bson.D{{Key: "_id", Value: "seq"}})
@@ -68,10 +71,10 @@ func (s *Store) reserve(ctx context.Context) error {
 		q.next, q.ceiling, q.loaded = start, start, true
 		q.committed.Store(start - 1)
 	}
-	if q.next < q.ceiling {
+	if q.next+n <= q.ceiling {
 		return nil
 	}
-	ceiling := q.next + seqBlock
+	ceiling := q.next + max(seqBlock, n)
 	err := s.call(ctx, func(ctx context.Context) error {
 		_, err := s.db.Collection(colMeta).ReplaceOne(ctx, bson.D{{Key: "_id", Value: "seq"}},
 			metaRow{ID: "seq", Next: ceiling}, options.Replace().SetUpsert(true))
@@ -87,16 +90,21 @@ func (s *Store) reserve(ctx context.Context) error {
 // sequenced runs write with the next number while holding the sequencer,
 // then publishes the number as committed.
 func (s *Store) sequenced(ctx context.Context, write func(seq int64) error) error {
+	return s.sequencedN(ctx, 1, write)
+}
+
+// sequencedN runs write with n consecutive numbers from first.
+func (s *Store) sequencedN(ctx context.Context, n int64, write func(first int64) error) error {
 	s.seq.mu.Lock()
 	defer s.seq.mu.Unlock()
-	if err := s.reserve(ctx); err != nil {
+	if err := s.reserveN(ctx, n); err != nil {
 		return err
 	}
-	seq := s.seq.next
-	s.seq.next++
-	err := write(seq)
-	// Published even when the write failed: nothing else can take the number.
-	s.seq.committed.Store(seq)
+	first := s.seq.next
+	s.seq.next += n
+	err := write(first)
+	// Published even when the write failed: nothing else can take the numbers.
+	s.seq.committed.Store(first + n - 1)
 	return err
 }
 

@@ -96,3 +96,35 @@ func TestRecordsListOrderAndChanges(t *testing.T) {
 		t.Fatal("a second write of version 2 was accepted")
 	}
 }
+
+func TestBulkLoadRecords(t *testing.T) {
+	ctx := t.Context()
+	s := open(t)
+	base := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	mk := func(n int) []domain.Record {
+		var rs []domain.Record
+		for i := range n {
+			r := domain.Record{ID: domain.NewID(base), Type: domain.TypeReport, VillageID: "v9", TownID: "t", Version: 1,
+				At: base.Add(time.Duration(i) * time.Minute), Report: &domain.Report{Kind: "visit", OccurredAt: base}}
+			r.Hash = r.Fingerprint()
+			rs = append(rs, r)
+		}
+		return rs
+	}
+	first := mk(1500) // more than one reserved block
+	if err := s.BulkLoadRecords(ctx, "v9", first); err != nil {
+		t.Fatal(err)
+	}
+	one := mk(1)[0]
+	got, err := s.CreateRecord(ctx, one)
+	if err != nil || got.Seq != first[len(first)-1].Seq+1 {
+		t.Fatalf("create after bulk: seq %d, %v", got.Seq, err)
+	}
+	if r, err := s.GetRecord(ctx, first[700].ID); err != nil || r.Seq != first[700].Seq {
+		t.Fatalf("GetRecord of a bulk record: %+v, %v", r, err)
+	}
+	page, next, err := s.Changes(ctx, []string{"v9"}, 0, 500)
+	if err != nil || len(page) != 500 || page[0].Seq != first[0].Seq || next != page[499].Seq {
+		t.Fatalf("changes: %d items, next %d, %v", len(page), next, err)
+	}
+}
