@@ -33,7 +33,7 @@ func toAuditEntry(r auditRow) domain.AuditEntry {
 func (s *Store) AppendAudit(ctx context.Context, e domain.AuditEntry) error {
 	row := auditRow{ID: e.ID, At: e.At, UserID: e.UserID, Role: string(e.Role), Entity: e.Entity,
 		EntityID: e.EntityID, Action: e.Action, RequestID: e.RequestID, TownID: e.TownID}
-	if err := insert(ctx, s, colAudit, row); err != nil {
+	if err := s.batcherFor(colAudit).insert(ctx, row); err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}
 	return nil

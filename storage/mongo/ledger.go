@@ -3,6 +3,7 @@ package mongo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -275,6 +276,7 @@ func toTeam(r teamRow) domain.Team {
 
 // InsertTeam adds a team; ErrDuplicate if its campaign and village have one.
 func (s *Store) InsertTeam(ctx context.Context, t domain.Team) error {
+	defer s.cache.teams.invalidate()
 	// The marker makes "one team per village and campaign" atomic on every backend.
 	if err := insert(ctx, s, colTeamSlots, markerRow{ID: t.CampaignID + "/" + t.VillageID, At: t.CreatedAt}); err != nil {
 		return fmt.Errorf("insert team: %w", err)
@@ -292,6 +294,7 @@ func (s *Store) InsertTeam(ctx context.Context, t domain.Team) error {
 
 // UpdateTeam replaces a team whose stored version is t.Version-1.
 func (s *Store) UpdateTeam(ctx context.Context, t domain.Team) error {
+	defer s.cache.teams.invalidate()
 	if err := replaceVersion(ctx, s, colTeams, t.ID, t.Version, toTeamRow(t)); err != nil {
 		return fmt.Errorf("update team: %w", err)
 	}
@@ -318,13 +321,19 @@ func (s *Store) ListTeams(ctx context.Context, f domain.TeamFilter, p domain.Pag
 	return findPage(ctx, s, colTeams, filter, p, toTeam)
 }
 
-// TeamsOf returns the teams an account belongs to.
+// TeamsOf returns the teams an account belongs to, from the cache.
 func (s *Store) TeamsOf(ctx context.Context, userID string) ([]domain.Team, error) {
-	rows, err := findAll[teamRow](ctx, s, colTeams, bson.D{{Key: "people", Value: userID}}, nil)
+	rows, err := s.cache.teams.get(ctx, s)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("teams of: %w", err)
 	}
-	return convAll(rows, toTeam), nil
+	var out []domain.Team
+	for _, r := range rows {
+		if slices.Contains(r.People, userID) {
+			out = append(out, toTeam(r))
+		}
+	}
+	return out, nil
 }
 
 // ---- trainings

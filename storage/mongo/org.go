@@ -94,6 +94,7 @@ func (s *Store) ListTowns(ctx context.Context, f domain.TownFilter, p domain.Pag
 
 // InsertVillage adds a village; ErrDuplicate when its town has the name already.
 func (s *Store) InsertVillage(ctx context.Context, v domain.Village) error {
+	defer s.cache.villages.invalidate()
 	if err := insert(ctx, s, colVillages, toVillageRow(v)); err != nil {
 		return fmt.Errorf("insert village: %w", err)
 	}
@@ -102,17 +103,21 @@ func (s *Store) InsertVillage(ctx context.Context, v domain.Village) error {
 
 // UpdateVillage replaces a village.
 func (s *Store) UpdateVillage(ctx context.Context, v domain.Village) error {
+	defer s.cache.villages.invalidate()
 	if err := replace(ctx, s, colVillages, v.ID, toVillageRow(v)); err != nil {
 		return fmt.Errorf("update village: %w", err)
 	}
 	return nil
 }
 
-// GetVillage returns a village inside the scope.
+// GetVillage returns a village inside the scope, from the cache.
 func (s *Store) GetVillage(ctx context.Context, id string, sc domain.Scope) (domain.Village, error) {
-	r, err := findOne[villageRow](ctx, s, colVillages, and(bson.D{{Key: "_id", Value: id}}, scopeFilter(sc, "townId")))
+	r, ok, err := s.cache.villages.find(ctx, s, id, villageRow.id)
 	if err != nil {
 		return domain.Village{}, fmt.Errorf("get village: %w", err)
+	}
+	if !ok || !sc.Matches(r.ID, r.TownID) {
+		return domain.Village{}, fmt.Errorf("get village: %w", domain.ErrNotFound)
 	}
 	return toVillage(r), nil
 }
@@ -141,25 +146,24 @@ func (s *Store) ListVillages(ctx context.Context, f domain.VillageFilter, p doma
 	return findPage(ctx, s, colVillages, filter, p, toVillage)
 }
 
-// VillagesByIDs returns the existing villages among ids.
+// VillagesByIDs returns the existing villages among ids, from the cache.
 func (s *Store) VillagesByIDs(ctx context.Context, ids []string) ([]domain.Village, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	var rows []villageRow
-	err := s.call(ctx, func(ctx context.Context) error {
-		cur, err := s.db.Collection(colVillages).Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
-		if err != nil {
-			return err
-		}
-		return cur.All(ctx, &rows)
-	})
+	rows, err := s.cache.villages.get(ctx, s)
 	if err != nil {
 		return nil, fmt.Errorf("villages by ids: %w", err)
 	}
-	out := make([]domain.Village, len(rows))
-	for i, r := range rows {
-		out[i] = toVillage(r)
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	var out []domain.Village
+	for _, r := range rows {
+		if want[r.ID] {
+			out = append(out, toVillage(r))
+		}
 	}
 	return out, nil
 }

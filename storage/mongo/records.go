@@ -41,13 +41,14 @@ const (
 	recordPrefix = "rec_"
 )
 
-// sequencer serializes record writes and numbers them.
+// sequencer numbers record writes and tracks which are done.
 type sequencer struct {
 	mu        sync.Mutex
 	next      int64 // the next number to hand out
 	ceiling   int64 // numbers below it are reserved
 	committed atomic.Int64
 	loaded    bool
+	inflight  map[int64]bool // numbers handed out whose writes are not done
 }
 
 type metaRow struct {
@@ -60,17 +61,10 @@ func (s *Store) reserve(ctx context.Context) error { return s.reserveN(ctx, 1) }
 
 // reserveN makes sure n numbers are reserved; called with mu held.
 func (s *Store) reserveN(ctx context.Context, n int64) error {
-	q := &s.seq
-	if !q.loaded {
-		r, err := findOne[metaRow](ctx, s, colMeta, bson.D{{Key: "_id", Value: "seq"}})
-		if err != nil && !errors.Is(err, domain.ErrNotFound) {
-			return fmt.Errorf("load sequence: %w", err)
-		}
-		// Numbers start at 1: cursor 0 means "from the beginning".
-		start := max(r.Next, 1)
-		q.next, q.ceiling, q.loaded = start, start, true
-		q.committed.Store(start - 1)
+	if err := s.loadSeq(ctx); err != nil {
+		return err
 	}
+	q := &s.seq
 	if q.next+n <= q.ceiling {
 		return nil
 	}
@@ -87,8 +81,25 @@ func (s *Store) reserveN(ctx context.Context, n int64) error {
 	return nil
 }
 
-// sequenced runs write with the next number while holding the sequencer,
-// then publishes the number as committed.
+// loadSeq reads the reserved ceiling on first use; called with mu held.
+func (s *Store) loadSeq(ctx context.Context) error {
+	q := &s.seq
+	if !q.loaded {
+		r, err := findOne[metaRow](ctx, s, colMeta, bson.D{{Key: "_id", Value: "seq"}})
+		if err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return fmt.Errorf("load sequence: %w", err)
+		}
+		// Numbers start at 1: cursor 0 means "from the beginning".
+		start := max(r.Next, 1)
+		q.next, q.ceiling, q.loaded = start, start, true
+		q.committed.Store(start - 1)
+	}
+	return nil
+}
+
+// sequenced runs write with the next number, concurrently with other
+// writes. A number counts as committed once it and every number before it
+// are done, so the changes feed never passes a write still in flight.
 func (s *Store) sequenced(ctx context.Context, write func(seq int64) error) error {
 	return s.sequencedN(ctx, 1, write)
 }
@@ -96,15 +107,31 @@ func (s *Store) sequenced(ctx context.Context, write func(seq int64) error) erro
 // sequencedN runs write with n consecutive numbers from first.
 func (s *Store) sequencedN(ctx context.Context, n int64, write func(first int64) error) error {
 	s.seq.mu.Lock()
-	defer s.seq.mu.Unlock()
 	if err := s.reserveN(ctx, n); err != nil {
+		s.seq.mu.Unlock()
 		return err
 	}
 	first := s.seq.next
 	s.seq.next += n
+	if s.seq.inflight == nil {
+		s.seq.inflight = map[int64]bool{}
+	}
+	s.seq.inflight[first] = true
+	s.seq.mu.Unlock()
+
 	err := write(first)
-	// Published even when the write failed: nothing else can take the numbers.
-	s.seq.committed.Store(first + n - 1)
+
+	// Done even when the write failed: nothing else can take the numbers.
+	s.seq.mu.Lock()
+	delete(s.seq.inflight, first)
+	done := s.seq.next - 1
+	for f := range s.seq.inflight {
+		done = min(done, f-1)
+	}
+	if done > s.seq.committed.Load() {
+		s.seq.committed.Store(done)
+	}
+	s.seq.mu.Unlock()
 	return err
 }
 
@@ -112,7 +139,7 @@ func (s *Store) sequencedN(ctx context.Context, n int64, write func(first int64)
 func (s *Store) committedSeq(ctx context.Context) (int64, error) {
 	s.seq.mu.Lock()
 	defer s.seq.mu.Unlock()
-	if err := s.reserve(ctx); err != nil {
+	if err := s.loadSeq(ctx); err != nil {
 		return 0, err
 	}
 	return s.seq.committed.Load(), nil
@@ -322,30 +349,49 @@ func toRecord(row recordRow) domain.Record {
 }
 
 // CreateRecord stores a new record: its directory entry first (which
-// makes the id unique across villages), then the record itself.
+// makes the id unique across villages), then the record itself. When the
+// id is taken it answers ErrDuplicate with the stored record.
 func (s *Store) CreateRecord(ctx context.Context, r domain.Record) (domain.Record, error) {
 	var out domain.Record
 	err := s.sequenced(ctx, func(seq int64) error {
 		r.Seq = seq
-		err := insert(ctx, s, dirCollection(r.ID), dirRow{ID: r.ID, VillageID: r.VillageID, Type: string(r.Type)})
-		if errors.Is(err, domain.ErrDuplicate) {
-			// Taken: by this record (a resend, or a create whose record insert
-			// failed before) or by another.
-			stored, gerr := s.GetRecord(ctx, r.ID)
-			if errors.Is(gerr, domain.ErrNotFound) {
-				// The directory entry is an orphan of a failed create: finish it.
-				return s.insertRecord(ctx, r, &out)
-			}
-			if gerr != nil {
-				return gerr
-			}
-			out = stored
-			return domain.ErrDuplicate
-		}
-		if err != nil {
+		err := s.batcherFor(dirCollection(r.ID)).insert(ctx, dirRow{ID: r.ID, VillageID: r.VillageID, Type: string(r.Type)})
+		if err != nil && !errors.Is(err, domain.ErrDuplicate) {
 			return err
 		}
-		return s.insertRecord(ctx, r, &out)
+		if errors.Is(err, domain.ErrDuplicate) {
+			// Taken: by a stored record (a resend, or another record), by a
+			// create of the same id still writing, or by an orphan entry of
+			// a create that failed after it. Only the last two lack the record.
+			stored, gerr := s.GetRecord(ctx, r.ID)
+			if gerr == nil {
+				out = stored
+				return domain.ErrDuplicate
+			}
+			if !errors.Is(gerr, domain.ErrNotFound) {
+				return gerr
+			}
+			d, derr := findOne[dirRow](ctx, s, dirCollection(r.ID), bson.D{{Key: "_id", Value: r.ID}})
+			if derr != nil {
+				return derr
+			}
+			if d.VillageID != r.VillageID || d.Type != string(r.Type) {
+				// Another village's or type's record is being created under this id.
+				out = domain.Record{ID: r.ID, VillageID: d.VillageID, Type: domain.RecordType(d.Type)}
+				return domain.ErrDuplicate
+			}
+		}
+		ierr := s.insertRecord(ctx, r, &out)
+		if !errors.Is(ierr, domain.ErrDuplicate) {
+			return ierr
+		}
+		// Another create of this id won the race: answer with it.
+		stored, gerr := s.GetRecord(ctx, r.ID)
+		if gerr != nil {
+			return gerr
+		}
+		out = stored
+		return domain.ErrDuplicate
 	})
 	if err != nil && !errors.Is(err, domain.ErrDuplicate) {
 		return domain.Record{}, fmt.Errorf("create record: %w", err)
@@ -357,7 +403,7 @@ func (s *Store) insertRecord(ctx context.Context, r domain.Record, out *domain.R
 	if err := s.ensureRecordIndexes(ctx, r.VillageID); err != nil {
 		return err
 	}
-	if err := insert(ctx, s, recordCollection(r.VillageID), toRecordRow(r)); err != nil {
+	if err := s.batcherFor(recordCollection(r.VillageID)).insert(ctx, toRecordRow(r)); err != nil {
 		return err
 	}
 	*out = r
@@ -383,8 +429,14 @@ func (s *Store) ensureRecordIndexes(ctx context.Context, villageID string) error
 	return nil
 }
 
-// ReplaceRecord stores a new version of a record.
+// ReplaceRecord stores a new version of a record. Replaces of one record
+// are serialized in the process: FerretDB loses concurrent updates of one
+// document, and the version check must see the previous write.
 func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Record, error) {
+	h := sha256.Sum256([]byte(r.ID))
+	lock := &s.replaceLocks[h[0]]
+	lock.Lock()
+	defer lock.Unlock()
 	err := s.sequenced(ctx, func(seq int64) error {
 		r.Seq = seq
 		return replaceVersion(ctx, s, recordCollection(r.VillageID), r.ID, r.Version, toRecordRow(r))

@@ -1,7 +1,11 @@
 package mongo
 
 import (
+	"errors"
+	"fmt"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -126,5 +130,40 @@ func TestBulkLoadRecords(t *testing.T) {
 	page, next, err := s.Changes(ctx, []string{"v9"}, 0, 500)
 	if err != nil || len(page) != 500 || page[0].Seq != first[0].Seq || next != page[499].Seq {
 		t.Fatalf("changes: %d items, next %d, %v", len(page), next, err)
+	}
+}
+
+// TestConcurrentCreatesOfOneID: resends racing the first create all end
+// with one stored record, and each caller is told it is the same record.
+func TestConcurrentCreatesOfOneID(t *testing.T) {
+	ctx := t.Context()
+	s := open(t)
+	base := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	for round := range 5 {
+		r := domain.Record{ID: domain.NewID(base), Type: domain.TypeReport, VillageID: fmt.Sprint("v", round), TownID: "t", Version: 1,
+			At: base, Report: &domain.Report{Kind: "visit", OccurredAt: base}}
+		r.Hash = r.Fingerprint()
+		r.CreateHash = r.Hash
+		var wg sync.WaitGroup
+		var created, dups atomic.Int32
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got, err := s.CreateRecord(ctx, r)
+				switch {
+				case err == nil:
+					created.Add(1)
+				case errors.Is(err, domain.ErrDuplicate) && got.CreateHash == r.Hash:
+					dups.Add(1)
+				default:
+					t.Errorf("create: %v, %+v", err, got)
+				}
+			}()
+		}
+		wg.Wait()
+		if created.Load() != 1 || dups.Load() != 7 {
+			t.Fatalf("round %d: %d created, %d duplicates", round, created.Load(), dups.Load())
+		}
 	}
 }

@@ -59,6 +59,13 @@ type Store struct {
 	timeout time.Duration
 	seq     sequencer
 	indexed sync.Map // villages whose record collection has its indexes
+	cache   *caches
+
+	replaceLocks [256]sync.Mutex // by the first byte of the record id's SHA-256
+	batchers     sync.Map        // collection name → *batcher
+	batchWG      sync.WaitGroup
+	stop         chan struct{}
+	stopOnce     sync.Once
 }
 
 var (
@@ -91,7 +98,7 @@ func Open(ctx context.Context, uri, name string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to MongoDB: %w", err)
 	}
-	s := &Store{client: client, db: client.Database(name), timeout: o.Timeout}
+	s := &Store{client: client, db: client.Database(name), timeout: o.Timeout, cache: newCaches(), stop: make(chan struct{})}
 	if err := s.Ping(ctx); err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, err
@@ -103,8 +110,9 @@ func Open(ctx context.Context, uri, name string, o Options) (*Store, error) {
 	return s, nil
 }
 
-// Close disconnects.
+// Close stops the group inserts and disconnects.
 func (s *Store) Close(ctx context.Context) error {
+	s.stopBatchers()
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	if err := s.client.Disconnect(ctx); err != nil {

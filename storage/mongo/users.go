@@ -52,6 +52,7 @@ func toUser(r userRow) domain.User {
 
 // InsertUser adds an account; ErrDuplicate when the phone is taken.
 func (s *Store) InsertUser(ctx context.Context, u domain.User) error {
+	defer s.cache.users.invalidate()
 	if err := insert(ctx, s, colUsers, toUserRow(u)); err != nil {
 		return fmt.Errorf("insert user: %w", err)
 	}
@@ -60,17 +61,21 @@ func (s *Store) InsertUser(ctx context.Context, u domain.User) error {
 
 // UpdateUser replaces an account.
 func (s *Store) UpdateUser(ctx context.Context, u domain.User) error {
+	defer s.cache.users.invalidate()
 	if err := replace(ctx, s, colUsers, u.ID, toUserRow(u)); err != nil {
 		return fmt.Errorf("update user: %w", err)
 	}
 	return nil
 }
 
-// GetUser returns an account inside the scope.
+// GetUser returns an account inside the scope, from the cache.
 func (s *Store) GetUser(ctx context.Context, id string, sc domain.Scope) (domain.User, error) {
-	r, err := findOne[userRow](ctx, s, colUsers, and(bson.D{{Key: "_id", Value: id}}, scopeFilter(sc, "townIds")))
+	r, ok, err := s.cache.users.find(ctx, s, id, userRow.id)
 	if err != nil {
 		return domain.User{}, fmt.Errorf("get user: %w", err)
+	}
+	if !ok || !sc.Matches(r.ID, r.TownIDs...) {
+		return domain.User{}, fmt.Errorf("get user: %w", domain.ErrNotFound)
 	}
 	return toUser(r), nil
 }
