@@ -18,16 +18,14 @@ func (s *Store) BulkLoadRecords(ctx context.Context, villageID string, rs []doma
 		return nil
 	}
 	return s.sequencedN(ctx, int64(len(rs)), func(first int64) error {
-		if err := s.ensureRecordIndexes(ctx, villageID); err != nil {
-			return err
-		}
-		rows := make([]any, len(rs))
+		rows := map[string][]any{}
 		dirs := map[string][]any{}
 		for i := range rs {
 			rs[i].Seq = first + int64(i)
-			rows[i] = toRecordRow(rs[i])
+			m := monthOf(rs[i].At)
+			rows[m] = append(rows[m], toRecordRow(rs[i]))
 			col := dirCollection(rs[i].ID)
-			dirs[col] = append(dirs[col], dirRow{ID: rs[i].ID, VillageID: villageID, Type: string(rs[i].Type)})
+			dirs[col] = append(dirs[col], dirRow{ID: rs[i].ID, VillageID: villageID, Type: string(rs[i].Type), Month: m})
 		}
 		for col, ds := range dirs {
 			if err := s.call(ctx, func(ctx context.Context) error {
@@ -37,11 +35,16 @@ func (s *Store) BulkLoadRecords(ctx context.Context, villageID string, rs []doma
 				return fmt.Errorf("bulk load directory: %w", err)
 			}
 		}
-		if err := s.call(ctx, func(ctx context.Context) error {
-			_, err := s.db.Collection(recordCollection(villageID)).InsertMany(ctx, rows, options.InsertMany().SetOrdered(false))
-			return err
-		}); err != nil {
-			return fmt.Errorf("bulk load records: %w", err)
+		for m, ms := range rows {
+			if err := s.ensureRecordIndexes(ctx, villageID, m); err != nil {
+				return err
+			}
+			if err := s.call(ctx, func(ctx context.Context) error {
+				_, err := s.db.Collection(monthCollection(villageID, m)).InsertMany(ctx, ms, options.InsertMany().SetOrdered(false))
+				return err
+			}); err != nil {
+				return fmt.Errorf("bulk load records: %w", err)
+			}
 		}
 		return nil
 	})

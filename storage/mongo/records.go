@@ -145,8 +145,6 @@ func (s *Store) committedSeq(ctx context.Context) (int64, error) {
 	return s.seq.committed.Load(), nil
 }
 
-func recordCollection(villageID string) string { return recordPrefix + villageID }
-
 func dirCollection(id string) string {
 	h := sha256.Sum256([]byte(id))
 	return fmt.Sprintf("recdir_%x", h[0]%dirFanout)
@@ -156,6 +154,7 @@ type dirRow struct {
 	ID        string `bson:"_id"`
 	VillageID string `bson:"villageId"`
 	Type      string `bson:"type"`
+	Month     string `bson:"month"` // of the record's collection; updated when its event moves to another month
 }
 
 type locationRow struct {
@@ -355,7 +354,7 @@ func (s *Store) CreateRecord(ctx context.Context, r domain.Record) (domain.Recor
 	var out domain.Record
 	err := s.sequenced(ctx, func(seq int64) error {
 		r.Seq = seq
-		err := s.batcherFor(dirCollection(r.ID)).insert(ctx, dirRow{ID: r.ID, VillageID: r.VillageID, Type: string(r.Type)})
+		err := s.batcherFor(dirCollection(r.ID)).insert(ctx, dirRow{ID: r.ID, VillageID: r.VillageID, Type: string(r.Type), Month: monthOf(r.At)})
 		if err != nil && !errors.Is(err, domain.ErrDuplicate) {
 			return err
 		}
@@ -400,23 +399,27 @@ func (s *Store) CreateRecord(ctx context.Context, r domain.Record) (domain.Recor
 }
 
 func (s *Store) insertRecord(ctx context.Context, r domain.Record, out *domain.Record) error {
-	if err := s.ensureRecordIndexes(ctx, r.VillageID); err != nil {
+	if err := s.ensureRecordIndexes(ctx, r.VillageID, monthOf(r.At)); err != nil {
 		return err
 	}
-	if err := s.batcherFor(recordCollection(r.VillageID)).insert(ctx, toRecordRow(r)); err != nil {
+	if err := s.batcherFor(recordCollection(r.VillageID, r.At)).insert(ctx, toRecordRow(r)); err != nil {
 		return err
 	}
 	*out = r
 	return nil
 }
 
-// ensureRecordIndexes creates a village collection's indexes the first time
+// ensureRecordIndexes creates a month collection's indexes the first time
 // this process writes to it (creating an existing index is a no-op).
-func (s *Store) ensureRecordIndexes(ctx context.Context, villageID string) error {
-	if _, done := s.indexed.Load(villageID); done {
+func (s *Store) ensureRecordIndexes(ctx context.Context, villageID, month string) error {
+	name := monthCollection(villageID, month)
+	if _, done := s.indexed.Load(name); done {
 		return nil
 	}
-	col := s.db.Collection(recordCollection(villageID))
+	if err := s.addMonth(ctx, villageID, month); err != nil {
+		return err
+	}
+	col := s.db.Collection(name)
 	for _, m := range []mongo.IndexModel{
 		{Keys: bson.D{{Key: "type", Value: 1}, {Key: "at", Value: -1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("type_at")},
 		{Keys: bson.D{{Key: "seq", Value: 1}}, Options: options.Index().SetName("seq")},
@@ -425,7 +428,7 @@ func (s *Store) ensureRecordIndexes(ctx context.Context, villageID string) error
 			return fmt.Errorf("index %s: %w", col.Name(), err)
 		}
 	}
-	s.indexed.Store(villageID, true)
+	s.indexed.Store(name, true)
 	return nil
 }
 
@@ -437,9 +440,42 @@ func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Reco
 	lock := &s.replaceLocks[h[0]]
 	lock.Lock()
 	defer lock.Unlock()
-	err := s.sequenced(ctx, func(seq int64) error {
+	d, err := findOne[dirRow](ctx, s, dirCollection(r.ID), bson.D{{Key: "_id", Value: r.ID}})
+	if err != nil {
+		return domain.Record{}, fmt.Errorf("replace record: %w", err)
+	}
+	from, to := monthCollection(d.VillageID, d.Month), recordCollection(r.VillageID, r.At)
+	err = s.sequenced(ctx, func(seq int64) error {
 		r.Seq = seq
-		return replaceVersion(ctx, s, recordCollection(r.VillageID), r.ID, r.Version, toRecordRow(r))
+		if from == to {
+			return replaceVersion(ctx, s, to, r.ID, r.Version, toRecordRow(r))
+		}
+		// The event moved to another month: check the version, write the new
+		// collection, point the directory at it, then drop the old copy.
+		old, err := findOne[recordRow](ctx, s, from, bson.D{{Key: "_id", Value: r.ID}})
+		if err != nil {
+			return err
+		}
+		if old.Version != r.Version-1 {
+			return domain.ErrStale
+		}
+		if err := s.ensureRecordIndexes(ctx, r.VillageID, monthOf(r.At)); err != nil {
+			return err
+		}
+		if err := s.call(ctx, func(ctx context.Context) error {
+			_, err := s.db.Collection(to).ReplaceOne(ctx, bson.D{{Key: "_id", Value: r.ID}}, toRecordRow(r), options.Replace().SetUpsert(true))
+			return err
+		}); err != nil {
+			return err
+		}
+		d.Month = monthOf(r.At)
+		if err := replace(ctx, s, dirCollection(r.ID), r.ID, d); err != nil {
+			return err
+		}
+		return s.call(ctx, func(ctx context.Context) error {
+			_, err := s.db.Collection(from).DeleteOne(ctx, bson.D{{Key: "_id", Value: r.ID}})
+			return err
+		})
 	})
 	if err != nil {
 		return domain.Record{}, fmt.Errorf("replace record: %w", err)
@@ -453,7 +489,7 @@ func (s *Store) GetRecord(ctx context.Context, id string) (domain.Record, error)
 	if err != nil {
 		return domain.Record{}, fmt.Errorf("get record: %w", err)
 	}
-	row, err := findOne[recordRow](ctx, s, recordCollection(d.VillageID), bson.D{{Key: "_id", Value: id}})
+	row, err := findOne[recordRow](ctx, s, monthCollection(d.VillageID, d.Month), bson.D{{Key: "_id", Value: id}})
 	if err != nil {
 		return domain.Record{}, fmt.Errorf("get record: %w", err)
 	}
@@ -496,13 +532,30 @@ func (s *Store) ListRecords(ctx context.Context, f domain.RecordFilter, after *d
 	}
 	var out []domain.Record
 	for _, v := range f.VillageIDs {
-		rows, err := findAllLimit[recordRow](ctx, s, recordCollection(v), filter,
-			bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}, int64(limit))
+		months, err := s.villageMonths(ctx, v)
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range rows {
-			out = append(out, toRecord(r))
+		got := 0
+		for _, m := range months {
+			// Months newer than the cursor or the range hold nothing for this page.
+			if after != nil && m > monthOf(after.At) || !f.To.IsZero() && m > monthOf(f.To) {
+				continue
+			}
+			if !f.From.IsZero() && m < monthOf(f.From) {
+				break
+			}
+			rows, err := findAllLimit[recordRow](ctx, s, monthCollection(v, m), filter,
+				bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}, int64(limit-got))
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range rows {
+				out = append(out, toRecord(r))
+			}
+			if got += len(rows); got >= limit {
+				break
+			}
 		}
 		if len(f.VillageIDs) > 1 {
 			slices.SortFunc(out, recordLess)
@@ -525,15 +578,21 @@ func (s *Store) Changes(ctx context.Context, villageIDs []string, after int64, l
 	filter := bson.D{{Key: "seq", Value: bson.D{{Key: "$gt", Value: after}, {Key: "$lte", Value: upto}}}}
 	var out []domain.Record
 	for _, v := range villageIDs {
-		rows, err := findAllLimit[recordRow](ctx, s, recordCollection(v), filter, bson.D{{Key: "seq", Value: 1}}, int64(limit))
+		months, err := s.villageMonths(ctx, v)
 		if err != nil {
 			return nil, after, err
 		}
-		for _, r := range rows {
-			out = append(out, toRecord(r))
+		for _, m := range months {
+			rows, err := findAllLimit[recordRow](ctx, s, monthCollection(v, m), filter, bson.D{{Key: "seq", Value: 1}}, int64(limit))
+			if err != nil {
+				return nil, after, err
+			}
+			for _, r := range rows {
+				out = append(out, toRecord(r))
+			}
+			slices.SortFunc(out, func(a, b domain.Record) int { return cmp.Compare(a.Seq, b.Seq) })
+			out = out[:min(len(out), limit)]
 		}
-		slices.SortFunc(out, func(a, b domain.Record) int { return cmp.Compare(a.Seq, b.Seq) })
-		out = out[:min(len(out), limit)]
 	}
 	next := upto
 	if len(out) == limit {

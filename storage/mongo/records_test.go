@@ -167,3 +167,85 @@ func TestConcurrentCreatesOfOneID(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordsAcrossMonths: a village's records spread over months list in
+// order across the month collections, page by page; an edit that moves the
+// event to another month moves the record, and the directory follows.
+func TestRecordsAcrossMonths(t *testing.T) {
+	ctx := t.Context()
+	s := open(t)
+	var made []domain.Record
+	for i := range 12 {
+		at := time.Date(2026, time.Month(1+i%5), 1+i, 9, 0, 0, 0, time.UTC)
+		r := domain.Record{ID: domain.NewID(at), Type: domain.TypeReport, VillageID: "vm", TownID: "t", Version: 1, At: at,
+			Report: &domain.Report{Kind: "visit", OccurredAt: at}}
+		r.Hash = r.Fingerprint()
+		got, err := s.CreateRecord(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		made = append(made, got)
+	}
+	list := func() []string {
+		var ids []string
+		var after *domain.RecordCursor
+		for range 20 {
+			page, err := s.ListRecords(ctx, domain.RecordFilter{Type: domain.TypeReport, VillageIDs: []string{"vm"}}, after, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range page {
+				ids = append(ids, r.ID)
+			}
+			if len(page) < 5 {
+				break
+			}
+			after = &domain.RecordCursor{At: page[4].At, ID: page[4].ID}
+		}
+		return ids
+	}
+	want := slices.Clone(made)
+	slices.SortFunc(want, recordLess)
+	var exp []string
+	for _, r := range want {
+		exp = append(exp, r.ID)
+	}
+	if got := list(); !slices.Equal(got, exp) {
+		t.Fatalf("listed %v\nwant %v", got, exp)
+	}
+	// Range filters skip months.
+	page, err := s.ListRecords(ctx, domain.RecordFilter{Type: domain.TypeReport, VillageIDs: []string{"vm"},
+		From: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}, nil, 50)
+	if err != nil || len(page) == 0 {
+		t.Fatalf("February: %d, %v", len(page), err)
+	}
+	for _, r := range page {
+		if r.At.Month() != time.February {
+			t.Fatalf("February holds %v", r.At)
+		}
+	}
+	// Move the oldest January record to December.
+	mv := made[0]
+	mv.At, mv.Version = time.Date(2026, 12, 24, 9, 0, 0, 0, time.UTC), 2
+	mv.Report.OccurredAt = mv.At
+	if _, err := s.ReplaceRecord(ctx, mv); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetRecord(ctx, mv.ID)
+	if err != nil || !got.At.Equal(mv.At) || got.Version != 2 {
+		t.Fatalf("after the move: %+v, %v", got, err)
+	}
+	if ids := list(); len(ids) != 12 || ids[0] != mv.ID {
+		t.Fatalf("after the move the list is %v", ids)
+	}
+	// A stale write of the moved record is refused.
+	mv.Version = 2
+	if _, err := s.ReplaceRecord(ctx, mv); !errors.Is(err, domain.ErrStale) {
+		t.Fatalf("stale replace: %v", err)
+	}
+	// The feed delivers each record once.
+	ch, _, err := s.Changes(ctx, []string{"vm"}, 0, 100)
+	if err != nil || len(ch) != 12 {
+		t.Fatalf("changes: %d, %v", len(ch), err)
+	}
+}

@@ -58,7 +58,8 @@ type Store struct {
 	db      *mongo.Database
 	timeout time.Duration
 	seq     sequencer
-	indexed sync.Map // villages whose record collection has its indexes
+	indexed sync.Map // record collections that have their indexes
+	months  monthIndex
 	cache   *caches
 
 	replaceLocks [256]sync.Mutex // by the first byte of the record id's SHA-256
