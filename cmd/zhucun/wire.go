@@ -42,7 +42,7 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (*stores, err
 		}
 		st.embedded, st.backend, uri = srv, "embedded FerretDB (SQLite)", srv.URI()
 	}
-	db, err := mongo.Open(ctx, uri, cfg.MongoDB, mongo.Options{})
+	db, err := mongo.Open(ctx, uri, cfg.MongoDB, mongo.Options{Logger: log.With("component", "store")})
 	if err != nil {
 		st.close(ctx)
 		return nil, err

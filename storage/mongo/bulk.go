@@ -20,12 +20,20 @@ func (s *Store) BulkLoadRecords(ctx context.Context, villageID string, rs []doma
 	return s.sequencedN(ctx, int64(len(rs)), func(first int64) error {
 		rows := map[string][]any{}
 		dirs := map[string][]any{}
+		ids := make([]any, len(rs))
 		for i := range rs {
+			ids[i] = idRow{ID: rs[i].ID, VillageID: villageID, Type: string(rs[i].Type)}
 			rs[i].Seq = first + int64(i)
 			m := monthOf(rs[i].At)
 			rows[m] = append(rows[m], toRecordRow(rs[i]))
 			col := dirCollection(rs[i].ID)
 			dirs[col] = append(dirs[col], dirRow{ID: rs[i].ID, VillageID: villageID, Type: string(rs[i].Type), Month: m})
+		}
+		if err := s.call(ctx, func(ctx context.Context) error {
+			_, err := s.db.Collection(colRecordIDs).InsertMany(ctx, ids, options.InsertMany().SetOrdered(false))
+			return err
+		}); err != nil {
+			return fmt.Errorf("bulk load ids: %w", err)
 		}
 		for col, ds := range dirs {
 			if err := s.call(ctx, func(ctx context.Context) error {

@@ -347,21 +347,21 @@ func toRecord(row recordRow) domain.Record {
 	return r
 }
 
-// CreateRecord stores a new record: its directory entry first (which
-// makes the id unique across villages), then the record itself. When the
-// id is taken it answers ErrDuplicate with the stored record.
+// CreateRecord stores a new record: its id first (which makes ids unique
+// across villages), then the record, in the inbox. When the id is taken it
+// answers ErrDuplicate with the stored record.
 func (s *Store) CreateRecord(ctx context.Context, r domain.Record) (domain.Record, error) {
 	var out domain.Record
 	err := s.sequenced(ctx, func(seq int64) error {
 		r.Seq = seq
-		err := s.batcherFor(dirCollection(r.ID)).insert(ctx, dirRow{ID: r.ID, VillageID: r.VillageID, Type: string(r.Type), Month: monthOf(r.At)})
+		err := s.batcherFor(colRecordIDs).insert(ctx, idRow{ID: r.ID, VillageID: r.VillageID, Type: string(r.Type)})
 		if err != nil && !errors.Is(err, domain.ErrDuplicate) {
 			return err
 		}
 		if errors.Is(err, domain.ErrDuplicate) {
 			// Taken: by a stored record (a resend, or another record), by a
-			// create of the same id still writing, or by an orphan entry of
-			// a create that failed after it. Only the last two lack the record.
+			// create of the same id still writing, or by the id of a create
+			// that failed after it. Only the last two lack the record.
 			stored, gerr := s.GetRecord(ctx, r.ID)
 			if gerr == nil {
 				out = stored
@@ -370,7 +370,7 @@ func (s *Store) CreateRecord(ctx context.Context, r domain.Record) (domain.Recor
 			if !errors.Is(gerr, domain.ErrNotFound) {
 				return gerr
 			}
-			d, derr := findOne[dirRow](ctx, s, dirCollection(r.ID), bson.D{{Key: "_id", Value: r.ID}})
+			d, derr := findOne[idRow](ctx, s, colRecordIDs, bson.D{{Key: "_id", Value: r.ID}})
 			if derr != nil {
 				return derr
 			}
@@ -380,8 +380,11 @@ func (s *Store) CreateRecord(ctx context.Context, r domain.Record) (domain.Recor
 				return domain.ErrDuplicate
 			}
 		}
-		ierr := s.insertRecord(ctx, r, &out)
+		ierr := s.batcherFor(colInbox).insert(ctx, toRecordRow(r))
 		if !errors.Is(ierr, domain.ErrDuplicate) {
+			if ierr == nil {
+				out = r
+			}
 			return ierr
 		}
 		// Another create of this id won the race: answer with it.
@@ -396,17 +399,6 @@ func (s *Store) CreateRecord(ctx context.Context, r domain.Record) (domain.Recor
 		return domain.Record{}, fmt.Errorf("create record: %w", err)
 	}
 	return out, err
-}
-
-func (s *Store) insertRecord(ctx context.Context, r domain.Record, out *domain.Record) error {
-	if err := s.ensureRecordIndexes(ctx, r.VillageID, monthOf(r.At)); err != nil {
-		return err
-	}
-	if err := s.batcherFor(recordCollection(r.VillageID, r.At)).insert(ctx, toRecordRow(r)); err != nil {
-		return err
-	}
-	*out = r
-	return nil
 }
 
 // ensureRecordIndexes creates a month collection's indexes the first time
@@ -440,6 +432,19 @@ func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Reco
 	lock := &s.replaceLocks[h[0]]
 	lock.Lock()
 	defer lock.Unlock()
+	if _, err := findOne[recordRow](ctx, s, colInbox, bson.D{{Key: "_id", Value: r.ID}}); err == nil {
+		// Not moved yet: the mover, which waits for this lock, moves the new version.
+		err := s.sequenced(ctx, func(seq int64) error {
+			r.Seq = seq
+			return replaceVersion(ctx, s, colInbox, r.ID, r.Version, toRecordRow(r))
+		})
+		if err != nil {
+			return domain.Record{}, fmt.Errorf("replace record: %w", err)
+		}
+		return r, nil
+	} else if !errors.Is(err, domain.ErrNotFound) {
+		return domain.Record{}, fmt.Errorf("replace record: %w", err)
+	}
 	d, err := findOne[dirRow](ctx, s, dirCollection(r.ID), bson.D{{Key: "_id", Value: r.ID}})
 	if err != nil {
 		return domain.Record{}, fmt.Errorf("replace record: %w", err)
@@ -485,6 +490,11 @@ func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Reco
 
 // GetRecord finds a record through the directory.
 func (s *Store) GetRecord(ctx context.Context, id string) (domain.Record, error) {
+	if row, err := findOne[recordRow](ctx, s, colInbox, bson.D{{Key: "_id", Value: id}}); err == nil {
+		return toRecord(row), nil
+	} else if !errors.Is(err, domain.ErrNotFound) {
+		return domain.Record{}, fmt.Errorf("get record: %w", err)
+	}
 	d, err := findOne[dirRow](ctx, s, dirCollection(id), bson.D{{Key: "_id", Value: id}})
 	if err != nil {
 		return domain.Record{}, fmt.Errorf("get record: %w", err)
@@ -530,7 +540,15 @@ func (s *Store) ListRecords(ctx context.Context, f domain.RecordFilter, after *d
 			bson.D{{Key: "at", Value: after.At}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: after.ID}}}},
 		}}})
 	}
-	var out []domain.Record
+	// The inbox first: a record moved meanwhile is then found in its month.
+	inbox, err := s.inboxRows(ctx, and(filter, bson.D{{Key: "villageId", Value: bson.D{{Key: "$in", Value: f.VillageIDs}}}}))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.Record, 0, len(inbox))
+	for _, r := range inbox {
+		out = append(out, toRecord(r))
+	}
 	for _, v := range f.VillageIDs {
 		months, err := s.villageMonths(ctx, v)
 		if err != nil {
@@ -557,12 +575,28 @@ func (s *Store) ListRecords(ctx context.Context, f domain.RecordFilter, after *d
 				break
 			}
 		}
-		if len(f.VillageIDs) > 1 {
-			slices.SortFunc(out, recordLess)
-			out = out[:min(len(out), limit)]
-		}
+		out = newest(out, recordLess, limit)
 	}
-	return out, nil
+	return newest(out, recordLess, limit), nil
+}
+
+// newest keeps one copy of each record (the highest version: a record
+// being moved may be read from the inbox and its month), sorted, at most limit.
+func newest(rs []domain.Record, less func(a, b domain.Record) int, limit int) []domain.Record {
+	best := make(map[string]int, len(rs))
+	var out []domain.Record
+	for _, r := range rs {
+		if i, ok := best[r.ID]; ok {
+			if r.Version > out[i].Version {
+				out[i] = r
+			}
+			continue
+		}
+		best[r.ID] = len(out)
+		out = append(out, r)
+	}
+	slices.SortFunc(out, less)
+	return out[:min(len(out), limit)]
 }
 
 // Changes reads the villages' records changed after a seq, up to the
@@ -576,7 +610,15 @@ func (s *Store) Changes(ctx context.Context, villageIDs []string, after int64, l
 		return nil, after, nil
 	}
 	filter := bson.D{{Key: "seq", Value: bson.D{{Key: "$gt", Value: after}, {Key: "$lte", Value: upto}}}}
+	bySeq := func(a, b domain.Record) int { return cmp.Compare(a.Seq, b.Seq) }
+	inbox, err := s.inboxRows(ctx, and(filter, bson.D{{Key: "villageId", Value: bson.D{{Key: "$in", Value: villageIDs}}}}))
+	if err != nil {
+		return nil, after, err
+	}
 	var out []domain.Record
+	for _, r := range inbox {
+		out = append(out, toRecord(r))
+	}
 	for _, v := range villageIDs {
 		months, err := s.villageMonths(ctx, v)
 		if err != nil {
@@ -590,10 +632,10 @@ func (s *Store) Changes(ctx context.Context, villageIDs []string, after int64, l
 			for _, r := range rows {
 				out = append(out, toRecord(r))
 			}
-			slices.SortFunc(out, func(a, b domain.Record) int { return cmp.Compare(a.Seq, b.Seq) })
-			out = out[:min(len(out), limit)]
+			out = newest(out, bySeq, limit)
 		}
 	}
+	out = newest(out, bySeq, limit)
 	next := upto
 	if len(out) == limit {
 		// Full page: more may follow the last one.
@@ -606,7 +648,11 @@ func (s *Store) Changes(ctx context.Context, villageIDs []string, after int64, l
 func findAllLimit[R any](ctx context.Context, s *Store, col string, filter, sort bson.D, limit int64) ([]R, error) {
 	var rows []R
 	err := s.call(ctx, func(ctx context.Context) error {
-		cur, err := s.db.Collection(col).Find(ctx, filter, options.Find().SetSort(sort).SetLimit(limit))
+		o := options.Find().SetLimit(limit)
+		if sort != nil {
+			o.SetSort(sort)
+		}
+		cur, err := s.db.Collection(col).Find(ctx, filter, o)
 		if err != nil {
 			return err
 		}

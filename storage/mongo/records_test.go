@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"zhucun/domain"
 )
 
@@ -247,5 +249,81 @@ func TestRecordsAcrossMonths(t *testing.T) {
 	ch, _, err := s.Changes(ctx, []string{"vm"}, 0, 100)
 	if err != nil || len(ch) != 12 {
 		t.Fatalf("changes: %d, %v", len(ch), err)
+	}
+}
+
+// TestInboxMover: records read the same before, during and after the mover
+// copies them out of the inbox; a copy cut short (the record in both
+// places) resolves to the newer version.
+func TestInboxMover(t *testing.T) {
+	ctx := t.Context()
+	s := open(t)
+	at := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	var made []domain.Record
+	for i := range 30 {
+		r := domain.Record{ID: domain.NewID(at), Type: domain.TypeReport, VillageID: fmt.Sprint("mv", i%3), TownID: "t", Version: 1,
+			At: at.Add(time.Duration(i) * time.Hour), Report: &domain.Report{Kind: "visit", OccurredAt: at}}
+		r.Hash = r.Fingerprint()
+		got, err := s.CreateRecord(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		made = append(made, got)
+	}
+	check := func(stage string) {
+		t.Helper()
+		for _, r := range made {
+			got, err := s.GetRecord(ctx, r.ID)
+			if err != nil || got.ID != r.ID {
+				t.Fatalf("%s: GetRecord(%s): %v", stage, r.ID, err)
+			}
+		}
+		l, err := s.ListRecords(ctx, domain.RecordFilter{Type: domain.TypeReport, VillageIDs: []string{"mv0", "mv1", "mv2"}}, nil, 100)
+		if err != nil || len(l) != 30 {
+			t.Fatalf("%s: listed %d, %v", stage, len(l), err)
+		}
+		ch, _, err := s.Changes(ctx, []string{"mv0", "mv1", "mv2"}, 0, 100)
+		if err != nil || len(ch) != 30 {
+			t.Fatalf("%s: %d changes, %v", stage, len(ch), err)
+		}
+	}
+	check("before the move")
+	for {
+		n, err := s.moveOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if n, err := s.db.Collection(colInbox).CountDocuments(ctx, bson.D{}); err != nil || n != 0 {
+		t.Fatalf("inbox holds %d after moving, %v", n, err)
+	}
+	check("after the move")
+	// An edit after the move goes to the month; a resend of the create is a duplicate.
+	up := made[4]
+	up.Version, up.Deleted = 2, true
+	if _, err := s.ReplaceRecord(ctx, up); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.CreateRecord(ctx, made[4]); !errors.Is(err, domain.ErrDuplicate) || got.Version != 2 {
+		t.Fatalf("resend after the move: %v, version %d", err, got.Version)
+	}
+	// A move cut short: the record is in its month (version 2) and back in
+	// the inbox with version 3; the mover keeps version 3.
+	row := toRecordRow(up)
+	row.Version, row.Seq = 3, row.Seq+1000
+	if err := insert(ctx, s, colInbox, row); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetRecord(ctx, up.ID); err != nil || got.Version != 3 {
+		t.Fatalf("while in both places: %+v, %v", got, err)
+	}
+	if _, err := s.moveOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetRecord(ctx, up.ID); err != nil || got.Version != 3 {
+		t.Fatalf("after the second move: version %d, %v", got.Version, err)
 	}
 }

@@ -13,8 +13,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -67,6 +69,8 @@ type Store struct {
 	batchWG      sync.WaitGroup
 	stop         chan struct{}
 	stopOnce     sync.Once
+	moveErrs     atomic.Int64 // failed mover rounds (retried)
+	log          *slog.Logger
 }
 
 var (
@@ -80,6 +84,8 @@ var (
 type Options struct {
 	// Timeout bounds every single storage call; zero means 10 s.
 	Timeout time.Duration
+	// Logger receives errors of background work (the inbox mover); nil discards them.
+	Logger *slog.Logger
 }
 
 // Open connects to uri, selects database name, checks the server answers
@@ -99,7 +105,10 @@ func Open(ctx context.Context, uri, name string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to MongoDB: %w", err)
 	}
-	s := &Store{client: client, db: client.Database(name), timeout: o.Timeout, cache: newCaches(), stop: make(chan struct{})}
+	s := &Store{client: client, db: client.Database(name), timeout: o.Timeout, cache: newCaches(), stop: make(chan struct{}), log: o.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
 	if err := s.Ping(ctx); err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, err
@@ -108,6 +117,7 @@ func Open(ctx context.Context, uri, name string, o Options) (*Store, error) {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, err
 	}
+	s.startMover()
 	return s, nil
 }
 

@@ -1,0 +1,27 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"zhucun/domain"
+)
+
+// BenchmarkSubmitReport measures creating reports in-process (no network):
+// go test ./cmd/zhucun -run '^$' -bench SubmitReport -cpu 16
+func BenchmarkSubmitReport(b *testing.B) {
+	e := newEnv(b)
+	f := e.fixture(b)
+	tok := f.tokens[domain.RoleCadre]
+	at := time.Now().Add(-time.Hour).Format(time.RFC3339)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r := e.do(b, req{method: "POST", path: "/api/v1/reports", token: tok, body: map[string]any{"id": domain.NewID(time.Now()),
+				"kind": "visit", "villageId": f.villA1, "occurredAt": at, "visitee": "household", "count": 2}})
+			if r.status != 201 {
+				b.Fatalf("status %d", r.status)
+			}
+		}
+	})
+}
