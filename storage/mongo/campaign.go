@@ -24,22 +24,7 @@ var (
 
 // findAll decodes every document matching filter, in the given order.
 func findAll[R any](ctx context.Context, s *Store, col string, filter bson.D, sort bson.D) ([]R, error) {
-	var rows []R
-	err := s.call(ctx, func(ctx context.Context) error {
-		o := options.Find()
-		if sort != nil {
-			o.SetSort(sort)
-		}
-		cur, err := s.db.Collection(col).Find(ctx, filter, o)
-		if err != nil {
-			return err
-		}
-		return cur.All(ctx, &rows)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", col, err)
-	}
-	return rows, nil
+	return findAllLimit[R](ctx, s, col, filter, sort, 0)
 }
 
 func convAll[R, T any](rows []R, conv func(R) T) []T {

@@ -672,11 +672,15 @@ func (s *Store) Changes(ctx context.Context, villageIDs []string, after int64, l
 	return out, next, nil
 }
 
-// findAllLimit is findAll with a limit.
+// findAllLimit decodes at most limit (0: every) documents matching filter,
+// in the given order (nil: the collection's).
 func findAllLimit[R any](ctx context.Context, s *Store, col string, filter, sort bson.D, limit int64) ([]R, error) {
 	var rows []R
 	err := s.call(ctx, func(ctx context.Context) error {
-		o := options.Find().SetLimit(limit)
+		o := options.Find()
+		if limit > 0 {
+			o.SetLimit(limit)
+		}
 		if sort != nil {
 			o.SetSort(sort)
 		}
