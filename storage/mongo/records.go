@@ -565,47 +565,24 @@ func (s *Store) ListRecords(ctx context.Context, f domain.RecordFilter, after *d
 			}
 			use = append(use, m)
 		}
-		// The newest month alone, then older ones a few at a time in
-		// parallel, until the page is full: months hold disjoint times.
+		// Newest month first, until the page is full: months hold disjoint times.
 		got := 0
-		for i, step := 0, 1; i < len(use) && got < limit; i, step = i+step, 4 {
-			chunk := use[i:min(len(use), i+step)]
-			rows, err := s.readMonths(ctx, v, chunk, filter, limit)
+		for _, m := range use {
+			rows, err := findAllLimit[recordRow](ctx, s, monthCollection(v, m), filter,
+				bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}, int64(limit))
 			if err != nil {
 				return nil, err
 			}
 			for _, r := range rows {
 				out = append(out, toRecord(r))
 			}
-			got += len(rows)
+			if got += len(rows); got >= limit {
+				break
+			}
 		}
 		out = newest(out, recordLess, limit)
 	}
 	return newest(out, recordLess, limit), nil
-}
-
-// readMonths reads a village's newest records of some months at once.
-func (s *Store) readMonths(ctx context.Context, village string, months []string, filter bson.D, limit int) ([]recordRow, error) {
-	res := make([][]recordRow, len(months))
-	errs := make([]error, len(months))
-	var wg sync.WaitGroup
-	for i, m := range months {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res[i], errs[i] = findAllLimit[recordRow](ctx, s, monthCollection(village, m), filter,
-				bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}, int64(limit))
-		}()
-	}
-	wg.Wait()
-	var out []recordRow
-	for i := range months {
-		if errs[i] != nil {
-			return nil, errs[i]
-		}
-		out = append(out, res[i]...)
-	}
-	return out, nil
 }
 
 // newest keeps one copy of each record (the highest version: a record
