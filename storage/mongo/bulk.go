@@ -54,6 +54,10 @@ func (s *Store) BulkLoadRecords(ctx context.Context, villageID string, rs []doma
 				return fmt.Errorf("bulk load records: %w", err)
 			}
 		}
-		return nil
+		all := make([]recordRow, len(rs))
+		for i := range rs {
+			all[i] = toRecordRow(rs[i])
+		}
+		return s.updateHead(ctx, villageID, all)
 	})
 }

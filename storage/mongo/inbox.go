@@ -132,6 +132,15 @@ func (s *Store) moveOnce(ctx context.Context) (int, error) {
 			}
 		}
 	}
+	byVillage := map[string][]recordRow{}
+	for _, r := range rows {
+		byVillage[r.VillageID] = append(byVillage[r.VillageID], r)
+	}
+	for v, rs := range byVillage {
+		if err := s.updateHead(ctx, v, rs); err != nil {
+			return 0, err
+		}
+	}
 	err = s.call(ctx, func(ctx context.Context) error {
 		_, err := s.db.Collection(colInbox).DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
 		return err

@@ -485,6 +485,9 @@ func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Reco
 	if err != nil {
 		return domain.Record{}, fmt.Errorf("replace record: %w", err)
 	}
+	if err := s.updateHead(ctx, r.VillageID, []recordRow{toRecordRow(r)}); err != nil {
+		return domain.Record{}, fmt.Errorf("replace record: %w", err)
+	}
 	return r, nil
 }
 
@@ -550,6 +553,16 @@ func (s *Store) ListRecords(ctx context.Context, f domain.RecordFilter, after *d
 		out = append(out, toRecord(r))
 	}
 	for _, v := range f.VillageIDs {
+		if after == nil && f.Type == domain.TypeReport {
+			rs, ok, err := s.headList(ctx, v, f, limit)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = newest(append(out, rs...), recordLess, limit)
+				continue
+			}
+		}
 		months, err := s.villageMonths(ctx, v)
 		if err != nil {
 			return nil, err

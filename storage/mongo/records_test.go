@@ -327,3 +327,96 @@ func TestInboxMover(t *testing.T) {
 		t.Fatalf("after the second move: version %d, %v", got.Version, err)
 	}
 }
+
+// TestVillageHead: the first page of a village's reports comes from its
+// head, which follows creates, edits, deletes and backfilled old reports,
+// and agrees with reading the records themselves.
+func TestVillageHead(t *testing.T) {
+	ctx := t.Context()
+	s := open(t)
+	base := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	mk := func(i int) domain.Record {
+		at := base.Add(time.Duration(i) * time.Hour)
+		r := domain.Record{ID: domain.NewID(at), Type: domain.TypeReport, VillageID: "hv", TownID: "t", Version: 1, At: at,
+			Report: &domain.Report{Kind: []string{"visit", "meeting"}[i%2], OccurredAt: at}}
+		r.Hash = r.Fingerprint()
+		return r
+	}
+	var all []domain.Record
+	bulk := make([]domain.Record, 150)
+	for i := range bulk {
+		bulk[i] = mk(i)
+	}
+	if err := s.BulkLoadRecords(ctx, "hv", bulk); err != nil {
+		t.Fatal(err)
+	}
+	all = append(all, bulk...)
+	for i := 150; i < 170; i++ {
+		r, err := s.CreateRecord(ctx, mk(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, r)
+	}
+	// A backfilled old report, and one far newer.
+	for _, i := range []int{-500, 900} {
+		r, err := s.CreateRecord(ctx, mk(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, r)
+	}
+	for {
+		if n, err := s.moveOnce(ctx); err != nil {
+			t.Fatal(err)
+		} else if n == 0 {
+			break
+		}
+	}
+	// Delete the newest, edit another.
+	del := all[len(all)-1]
+	del.Version, del.Deleted = 2, true
+	if _, err := s.ReplaceRecord(ctx, del); err != nil {
+		t.Fatal(err)
+	}
+	ed := all[160]
+	ed.Version = 2
+	ed.Report = &domain.Report{Kind: "visit", OccurredAt: ed.At, Notes: "改"}
+	if _, err := s.ReplaceRecord(ctx, ed); err != nil {
+		t.Fatal(err)
+	}
+	var live []domain.Record
+	for _, r := range all {
+		if r.ID != del.ID {
+			live = append(live, r)
+		}
+	}
+	slices.SortFunc(live, recordLess)
+	for _, f := range []domain.RecordFilter{{Type: domain.TypeReport}, {Type: domain.TypeReport, Kind: "meeting"}} {
+		got, err := s.ListRecords(ctx, domain.RecordFilter{Type: f.Type, Kind: f.Kind, VillageIDs: []string{"hv"}}, nil, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, r := range live {
+			if f.Kind == "" || r.Report.Kind == f.Kind {
+				want = append(want, r.ID)
+			}
+		}
+		want = want[:50]
+		var ids []string
+		for _, r := range got {
+			ids = append(ids, r.ID)
+			if r.ID == ed.ID && r.Report.Notes != "改" {
+				t.Errorf("the head holds the old version of an edited report")
+			}
+		}
+		if !slices.Equal(ids, want) {
+			t.Fatalf("kind %q: listed\n%v\nwant\n%v", f.Kind, ids, want)
+		}
+	}
+	h, err := findOne[headRow](ctx, s, colHeads, bson.D{{Key: "_id", Value: "hv"}})
+	if err != nil || len(h.Records) < 50 || len(h.Records) > headSize || h.Complete {
+		t.Fatalf("head: %d records, complete %v, %v", len(h.Records), h.Complete, err)
+	}
+}

@@ -71,6 +71,7 @@ type Store struct {
 	stopOnce     sync.Once
 	moveErrs     atomic.Int64 // failed mover rounds (retried)
 	log          *slog.Logger
+	heads        headLocks
 }
 
 var (
