@@ -17,18 +17,23 @@ import (
 
 // A village's head is one document holding its newest reports (at most
 // headSize, by event time): bounded and read together, so it is embedded.
+// It lives in the village's own collection under the _id "~head" (it has no
+// type or seq, so record queries pass it by): on the embedded store a
+// lookup by _id reads every document of its collection, so a separate heads
+// collection of 602 large documents would cost far more to read.
 // Opening a village's list reads it instead of sorting the village's whole
 // history, which on the embedded store costs ≈80 µs a record. Heads are
 // written by this process only, one village at a time (FerretDB loses
 // concurrent updates of one document), and rebuilt from the records when
 // missing.
 const (
-	colHeads = "heads"
+	headID   = "~head"
 	headSize = 100
 )
 
 type headRow struct {
-	ID      string      `bson:"_id"` // village
+	ID      string      `bson:"_id"` // headID
+	Village string      `bson:"village"`
 	Records []recordRow `bson:"records"`
 	// Complete says the head holds every live report of the village.
 	Complete  bool      `bson:"complete"`
@@ -47,14 +52,14 @@ func (h *headLocks) of(village string) *sync.Mutex {
 // loadHead returns a village's head, building it when missing; called with
 // the village's head lock held.
 func (s *Store) loadHead(ctx context.Context, village string) (headRow, error) {
-	h, err := findOne[headRow](ctx, s, colHeads, bson.D{{Key: "_id", Value: village}})
+	h, err := findOne[headRow](ctx, s, monthCollection(village, ""), bson.D{{Key: "_id", Value: headID}})
 	if err == nil {
 		return h, nil
 	}
 	if !errors.Is(err, domain.ErrNotFound) {
 		return headRow{}, err
 	}
-	h = headRow{ID: village}
+	h = headRow{ID: headID, Village: village}
 	months, err := s.villageMonths(ctx, village)
 	if err != nil {
 		return headRow{}, err
@@ -76,7 +81,7 @@ func (s *Store) loadHead(ctx context.Context, village string) (headRow, error) {
 func (s *Store) saveHead(ctx context.Context, h headRow) error {
 	h.UpdatedAt = time.Now().UTC()
 	return s.call(ctx, func(ctx context.Context) error {
-		_, err := s.db.Collection(colHeads).ReplaceOne(ctx, bson.D{{Key: "_id", Value: h.ID}}, h, options.Replace().SetUpsert(true))
+		_, err := s.db.Collection(monthCollection(h.Village, "")).ReplaceOne(ctx, bson.D{{Key: "_id", Value: headID}}, h, options.Replace().SetUpsert(true))
 		return err
 	})
 }
@@ -141,7 +146,7 @@ func (s *Store) updateHead(ctx context.Context, village string, changed []record
 		// Deletes have thinned an incomplete head: build it again from the
 		// records (which already hold these changes).
 		if err := s.call(ctx, func(ctx context.Context) error {
-			_, err := s.db.Collection(colHeads).DeleteOne(ctx, bson.D{{Key: "_id", Value: village}})
+			_, err := s.db.Collection(monthCollection(village, "")).DeleteOne(ctx, bson.D{{Key: "_id", Value: headID}})
 			return err
 		}); err != nil {
 			return fmt.Errorf("update head: %w", err)
