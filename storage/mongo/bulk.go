@@ -24,10 +24,10 @@ func (s *Store) BulkLoadRecords(ctx context.Context, villageID string, rs []doma
 		for i := range rs {
 			ids[i] = idRow{ID: rs[i].ID, VillageID: villageID, Type: string(rs[i].Type)}
 			rs[i].Seq = first + int64(i)
-			m := monthOf(rs[i].At)
+			m := partOf(rs[i].At)
 			rows[m] = append(rows[m], toRecordRow(rs[i]))
 			col := dirCollection(rs[i].ID)
-			dirs[col] = append(dirs[col], dirRow{ID: rs[i].ID, VillageID: villageID, Type: string(rs[i].Type), Month: m})
+			dirs[col] = append(dirs[col], dirRow{ID: rs[i].ID, VillageID: villageID, Type: string(rs[i].Type), Part: m})
 		}
 		if err := s.call(ctx, func(ctx context.Context) error {
 			_, err := s.db.Collection(colRecordIDs).InsertMany(ctx, ids, options.InsertMany().SetOrdered(false))
@@ -48,7 +48,7 @@ func (s *Store) BulkLoadRecords(ctx context.Context, villageID string, rs []doma
 				return err
 			}
 			if err := s.call(ctx, func(ctx context.Context) error {
-				_, err := s.db.Collection(monthCollection(villageID, m)).InsertMany(ctx, ms, options.InsertMany().SetOrdered(false))
+				_, err := s.db.Collection(partCollection(villageID, m)).InsertMany(ctx, ms, options.InsertMany().SetOrdered(false))
 				return err
 			}); err != nil {
 				return fmt.Errorf("bulk load records: %w", err)

@@ -70,7 +70,7 @@ func (s *Store) lockAllRecords() func() {
 	}
 }
 
-// moveOnce moves up to moveBatch inbox records to their village months and
+// moveOnce moves up to moveBatch inbox records to their village collections and
 // the directory, and returns how many it moved.
 func (s *Store) moveOnce(ctx context.Context) (int, error) {
 	unlock := s.lockAllRecords()
@@ -84,17 +84,17 @@ func (s *Store) moveOnce(ctx context.Context) (int, error) {
 	dirs := map[string][]any{}
 	ids := make([]string, len(rows))
 	for i, r := range rows {
-		m := monthOf(r.At)
+		m := partOf(r.At)
 		groups[key{r.VillageID, m}] = append(groups[key{r.VillageID, m}], r)
 		col := dirCollection(r.ID)
-		dirs[col] = append(dirs[col], dirRow{ID: r.ID, VillageID: r.VillageID, Type: r.Type, Month: m})
+		dirs[col] = append(dirs[col], dirRow{ID: r.ID, VillageID: r.VillageID, Type: r.Type, Part: m})
 		ids[i] = r.ID
 	}
 	for k, rs := range groups {
 		if err := s.ensureRecordIndexes(ctx, k.village, k.month); err != nil {
 			return 0, err
 		}
-		col := monthCollection(k.village, k.month)
+		col := partCollection(k.village, k.month)
 		docs := make([]any, len(rs))
 		for i := range rs {
 			docs[i] = rs[i]

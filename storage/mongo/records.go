@@ -23,14 +23,14 @@ var _ domain.RecordStore = (*Store)(nil)
 
 // Field records live in one collection per village ("rec_<villageId>"):
 // on the embedded store a query costs what its collection holds, so a
-// village's list reads only that village's records. A directory of 16
-// collections ("recdir_<hex>", by the first hex digit of the id's SHA-256)
-// maps each id to its village and makes ids unique across villages.
+// village's list reads only that village's records. New records reach them
+// through the inbox (inbox.go); "record_ids" makes ids unique across
+// villages, and a directory of 16 collections ("recdir_<hex>", by the first
+// hex digit of the id's SHA-256) maps each moved id to its village.
 //
-// Every record write of the process goes through the sequencer: it numbers
-// writes (Seq) in the order they become durable and publishes the number
-// up to which every write is done, so the changes feed, which reads only up
-// to it, never skips a write that is still in flight. Seq numbers are
+// Every record write takes a number (Seq) from the sequencer, which
+// publishes the number up to which every write is done, so the changes
+// feed, which reads only up to it, never skips a write still in flight. Seq numbers are
 // reserved in blocks recorded in the "meta" collection before use, so they
 // never repeat after a crash (a crash leaves a gap, which is harmless).
 // One process writes a store: run one zhucun instance per database.
@@ -154,7 +154,7 @@ type dirRow struct {
 	ID        string `bson:"_id"`
 	VillageID string `bson:"villageId"`
 	Type      string `bson:"type"`
-	Month     string `bson:"month"` // of the record's collection; updated when its event moves to another month
+	Part      string `bson:"part"` // the record's partition; updated when its event moves to another one
 }
 
 type locationRow struct {
@@ -404,11 +404,11 @@ func (s *Store) CreateRecord(ctx context.Context, r domain.Record) (domain.Recor
 // ensureRecordIndexes creates a month collection's indexes the first time
 // this process writes to it (creating an existing index is a no-op).
 func (s *Store) ensureRecordIndexes(ctx context.Context, villageID, month string) error {
-	name := monthCollection(villageID, month)
+	name := partCollection(villageID, month)
 	if _, done := s.indexed.Load(name); done {
 		return nil
 	}
-	if err := s.addMonth(ctx, villageID, month); err != nil {
+	if err := s.addPart(ctx, villageID, month); err != nil {
 		return err
 	}
 	col := s.db.Collection(name)
@@ -449,7 +449,7 @@ func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Reco
 	if err != nil {
 		return domain.Record{}, fmt.Errorf("replace record: %w", err)
 	}
-	from, to := monthCollection(d.VillageID, d.Month), recordCollection(r.VillageID, r.At)
+	from, to := partCollection(d.VillageID, d.Part), recordCollection(r.VillageID, r.At)
 	err = s.sequenced(ctx, func(seq int64) error {
 		r.Seq = seq
 		if from == to {
@@ -464,7 +464,7 @@ func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Reco
 		if old.Version != r.Version-1 {
 			return domain.ErrStale
 		}
-		if err := s.ensureRecordIndexes(ctx, r.VillageID, monthOf(r.At)); err != nil {
+		if err := s.ensureRecordIndexes(ctx, r.VillageID, partOf(r.At)); err != nil {
 			return err
 		}
 		if err := s.call(ctx, func(ctx context.Context) error {
@@ -473,7 +473,7 @@ func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Reco
 		}); err != nil {
 			return err
 		}
-		d.Month = monthOf(r.At)
+		d.Part = partOf(r.At)
 		if err := replace(ctx, s, dirCollection(r.ID), r.ID, d); err != nil {
 			return err
 		}
@@ -502,7 +502,7 @@ func (s *Store) GetRecord(ctx context.Context, id string) (domain.Record, error)
 	if err != nil {
 		return domain.Record{}, fmt.Errorf("get record: %w", err)
 	}
-	row, err := findOne[recordRow](ctx, s, monthCollection(d.VillageID, d.Month), bson.D{{Key: "_id", Value: id}})
+	row, err := findOne[recordRow](ctx, s, partCollection(d.VillageID, d.Part), bson.D{{Key: "_id", Value: id}})
 	if err != nil {
 		return domain.Record{}, fmt.Errorf("get record: %w", err)
 	}
@@ -563,25 +563,25 @@ func (s *Store) ListRecords(ctx context.Context, f domain.RecordFilter, after *d
 				continue
 			}
 		}
-		months, err := s.villageMonths(ctx, v)
+		parts, err := s.villageParts(ctx, v)
 		if err != nil {
 			return nil, err
 		}
 		var use []string
-		for _, m := range months {
-			// Months newer than the cursor or the range hold nothing for this page.
-			if after != nil && m > monthOf(after.At) || !f.To.IsZero() && m > monthOf(f.To) {
+		for _, m := range parts {
+			// Partitions newer than the cursor or the range hold nothing for this page.
+			if after != nil && m > partOf(after.At) || !f.To.IsZero() && m > partOf(f.To) {
 				continue
 			}
-			if !f.From.IsZero() && m < monthOf(f.From) {
+			if !f.From.IsZero() && m < partOf(f.From) {
 				break
 			}
 			use = append(use, m)
 		}
-		// Newest month first, until the page is full: months hold disjoint times.
+		// Newest partition first, until the page is full: partitions hold disjoint times.
 		got := 0
 		for _, m := range use {
-			rows, err := findAllLimit[recordRow](ctx, s, monthCollection(v, m), filter,
+			rows, err := findAllLimit[recordRow](ctx, s, partCollection(v, m), filter,
 				bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}, int64(limit))
 			if err != nil {
 				return nil, err
@@ -638,12 +638,12 @@ func (s *Store) Changes(ctx context.Context, villageIDs []string, after int64, l
 		out = append(out, toRecord(r))
 	}
 	for _, v := range villageIDs {
-		months, err := s.villageMonths(ctx, v)
+		parts, err := s.villageParts(ctx, v)
 		if err != nil {
 			return nil, after, err
 		}
-		for _, m := range months {
-			rows, err := findAllLimit[recordRow](ctx, s, monthCollection(v, m), filter, bson.D{{Key: "seq", Value: 1}}, int64(limit))
+		for _, m := range parts {
+			rows, err := findAllLimit[recordRow](ctx, s, partCollection(v, m), filter, bson.D{{Key: "seq", Value: 1}}, int64(limit))
 			if err != nil {
 				return nil, after, err
 			}

@@ -415,7 +415,7 @@ func TestVillageHead(t *testing.T) {
 			t.Fatalf("kind %q: listed\n%v\nwant\n%v", f.Kind, ids, want)
 		}
 	}
-	h, err := findOne[headRow](ctx, s, monthCollection("hv", ""), bson.D{{Key: "_id", Value: headID}})
+	h, err := findOne[headRow](ctx, s, partCollection("hv", ""), bson.D{{Key: "_id", Value: headID}})
 	if err != nil || len(h.Records) < 50 || len(h.Records) > headSize || h.Complete {
 		t.Fatalf("head: %d records, complete %v, %v", len(h.Records), h.Complete, err)
 	}

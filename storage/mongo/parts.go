@@ -25,19 +25,19 @@ func partOf(time.Time) string { return "" }
 
 // recordCollection names the collection of a village's records of a time.
 func recordCollection(villageID string, at time.Time) string {
-	return monthCollection(villageID, partOf(at))
+	return partCollection(villageID, partOf(at))
 }
 
-// monthIndex knows which month collections each village has.
-type monthIndex struct {
+// partIndex knows which partitions each village has.
+type partIndex struct {
 	mu       sync.Mutex
 	loaded   bool
-	villages map[string][]string // village → months (yyyymm), newest first
+	villages map[string][]string // village → partitions, newest first
 }
 
-// loadMonths lists the record collections once; called with mu held.
-func (s *Store) loadMonths(ctx context.Context) error {
-	m := &s.months
+// loadParts lists the record collections once; called with mu held.
+func (s *Store) loadParts(ctx context.Context) error {
+	m := &s.parts
 	if m.loaded {
 		return nil
 	}
@@ -70,39 +70,37 @@ func (s *Store) loadMonths(ctx context.Context) error {
 	return nil
 }
 
-// villageMonths returns the months of a village's records, newest first.
-func (s *Store) villageMonths(ctx context.Context, villageID string) ([]string, error) {
-	s.months.mu.Lock()
-	defer s.months.mu.Unlock()
-	if err := s.loadMonths(ctx); err != nil {
+// villageParts returns the partitions of a village's records, newest first.
+func (s *Store) villageParts(ctx context.Context, villageID string) ([]string, error) {
+	s.parts.mu.Lock()
+	defer s.parts.mu.Unlock()
+	if err := s.loadParts(ctx); err != nil {
 		return nil, err
 	}
-	return slices.Clone(s.months.villages[villageID]), nil
+	return slices.Clone(s.parts.villages[villageID]), nil
 }
 
-// addMonth records that a village has records of a month.
-func (s *Store) addMonth(ctx context.Context, villageID, month string) error {
-	s.months.mu.Lock()
-	defer s.months.mu.Unlock()
-	if err := s.loadMonths(ctx); err != nil {
+// addPart records that a village has records of a month.
+func (s *Store) addPart(ctx context.Context, villageID, month string) error {
+	s.parts.mu.Lock()
+	defer s.parts.mu.Unlock()
+	if err := s.loadParts(ctx); err != nil {
 		return err
 	}
-	ms := s.months.villages[villageID]
+	ms := s.parts.villages[villageID]
 	if slices.Contains(ms, month) {
 		return nil
 	}
 	ms = append(ms, month)
 	slices.Sort(ms)
 	slices.Reverse(ms)
-	s.months.villages[villageID] = ms
+	s.parts.villages[villageID] = ms
 	return nil
 }
 
-func monthCollection(villageID, part string) string {
+func partCollection(villageID, part string) string {
 	if part == "" {
 		return recordPrefix + villageID
 	}
 	return recordPrefix + villageID + "_" + part
 }
-
-func monthOf(at time.Time) string { return partOf(at) }
