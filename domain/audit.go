@@ -40,15 +40,18 @@ type Auditor struct {
 	Now   Clock
 }
 
+// Entry makes the entry Record would append, for a store that writes it
+// together with the write it describes.
+func (a Auditor) Entry(c Caller, entity, id, action, townID string) AuditEntry {
+	now := a.Now()
+	return AuditEntry{ID: NewID(now), At: now, UserID: c.UserID, Role: c.Role,
+		Entity: entity, EntityID: id, Action: action, RequestID: c.RequestID, TownID: townID}
+}
+
 // Record appends one entry. The write it describes has already happened;
 // an error here is returned so the caller learns the trail is incomplete.
 func (a Auditor) Record(ctx context.Context, c Caller, entity, id, action, townID string) error {
-	now := a.Now()
-	err := a.Store.AppendAudit(ctx, AuditEntry{
-		ID: NewID(now), At: now, UserID: c.UserID, Role: c.Role,
-		Entity: entity, EntityID: id, Action: action, RequestID: c.RequestID, TownID: townID,
-	})
-	if err != nil {
+	if err := a.Store.AppendAudit(ctx, a.Entry(c, entity, id, action, townID)); err != nil {
 		return fmt.Errorf("audit %s %s: %w", action, entity, err)
 	}
 	return nil

@@ -413,7 +413,8 @@ func (s FieldService) Create(ctx context.Context, c Caller, r Record) (Record, b
 	}
 	r.Hash = r.Fingerprint()
 	r.CreateHash = r.Hash
-	stored, err := s.Records.CreateRecord(ctx, r)
+	entry := s.Audit.Entry(c, string(r.Type), r.ID, "create", r.TownID)
+	stored, err := s.Records.CreateRecord(ctx, r, &entry)
 	if errors.Is(err, ErrDuplicate) {
 		if stored.CreateHash == r.Hash && stored.Type == r.Type && stored.VillageID == r.VillageID {
 			return stored, true, nil
@@ -422,7 +423,7 @@ func (s FieldService) Create(ctx context.Context, c Caller, r Record) (Record, b
 	} else if err != nil {
 		return Record{}, false, fmt.Errorf("create %s: %w", r.Type, err)
 	}
-	return stored, false, s.Audit.Record(ctx, c, string(r.Type), r.ID, "create", r.TownID)
+	return stored, false, nil
 }
 
 // Get returns a record of a type in the caller's scope; tombstones are 404.

@@ -131,10 +131,11 @@ type RecordCursor struct {
 // of a process go through one sequencer, which numbers them (Seq) in the
 // order they become durable, so the changes feed never skips or repeats.
 type RecordStore interface {
-	// CreateRecord stores a new record and returns it with Seq set. When the
-	// id exists already it returns ErrDuplicate and the stored record (which
-	// may be of another village or type).
-	CreateRecord(ctx context.Context, r Record) (Record, error)
+	// CreateRecord stores a new record and returns it with Seq set; the audit
+	// entry, when given, is stored with it (and only if it is stored). When
+	// the id exists already it returns ErrDuplicate and the stored record
+	// (which may be of another village or type).
+	CreateRecord(ctx context.Context, r Record, audit *AuditEntry) (Record, error)
 	// ReplaceRecord stores r if the stored version is r.Version-1: ErrStale
 	// (with the stored record) otherwise, ErrNotFound if there is none.
 	ReplaceRecord(ctx context.Context, r Record) (Record, error)

@@ -37,6 +37,18 @@ func TestReportsNeverDuplicate(t *testing.T) {
 	if n := len(l.items()); n != 1 {
 		t.Fatalf("%d reports after resends, want 1", n)
 	}
+	// One audit entry for the create, written with the record (the trail
+	// receives it when the record leaves the inbox, within moments).
+	var audits []map[string]any
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		audits = e.do(t, req{method: "GET", path: "/api/v1/audit?entity=report&entityId=" + id, token: f.tokens[domain.RoleAdmin]}).items()
+		if len(audits) > 0 {
+			break
+		}
+	}
+	if len(audits) != 1 || audits[0]["action"] != "create" || audits[0]["userId"] != f.ids[domain.RoleCadre] {
+		t.Fatalf("audit of the create: %v", audits)
+	}
 	// The stored report is the first one.
 	g := e.do(t, req{method: "GET", path: "/api/v1/reports/" + id, token: cadre})
 	if g.json["attendees"].(float64) != 7 || g.header.Get("ETag") != `"1"` {

@@ -29,11 +29,14 @@ func toAuditEntry(r auditRow) domain.AuditEntry {
 		EntityID: r.EntityID, Action: r.Action, RequestID: r.RequestID, TownID: r.TownID}
 }
 
+func toAuditRow(e domain.AuditEntry) auditRow {
+	return auditRow{ID: e.ID, At: e.At, UserID: e.UserID, Role: string(e.Role), Entity: e.Entity,
+		EntityID: e.EntityID, Action: e.Action, RequestID: e.RequestID, TownID: e.TownID}
+}
+
 // AppendAudit adds an audit entry.
 func (s *Store) AppendAudit(ctx context.Context, e domain.AuditEntry) error {
-	row := auditRow{ID: e.ID, At: e.At, UserID: e.UserID, Role: string(e.Role), Entity: e.Entity,
-		EntityID: e.EntityID, Action: e.Action, RequestID: e.RequestID, TownID: e.TownID}
-	if err := s.batcherFor(colAudit).insert(ctx, row); err != nil {
+	if err := s.batcherFor(colAudit).insert(ctx, toAuditRow(e)); err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}
 	return nil

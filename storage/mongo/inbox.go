@@ -85,6 +85,7 @@ func (s *Store) moveOnce(ctx context.Context) (int, error) {
 	ids := make([]string, len(rows))
 	for i, r := range rows {
 		m := partOf(r.At)
+		r.Audit = nil // stays in the audit trail only
 		groups[key{r.VillageID, m}] = append(groups[key{r.VillageID, m}], r)
 		col := dirCollection(r.ID)
 		dirs[col] = append(dirs[col], dirRow{ID: r.ID, VillageID: r.VillageID, Type: r.Type, Part: m})
@@ -130,6 +131,18 @@ func (s *Store) moveOnce(ctx context.Context) (int, error) {
 			if err := replace(ctx, s, col, d.ID, d); err != nil {
 				return 0, err
 			}
+		}
+	}
+	// The creates' audit entries (a repeat after a move cut short is a duplicate, skipped).
+	var audits []any
+	for i := range rows {
+		if rows[i].Audit != nil {
+			audits = append(audits, *rows[i].Audit)
+		}
+	}
+	if len(audits) > 0 {
+		if _, err := s.insertManyDups(ctx, colAudit, audits); err != nil {
+			return 0, err
 		}
 	}
 	byVillage := map[string][]recordRow{}

@@ -262,6 +262,9 @@ type recordRow struct {
 	Project   *projectRow       `bson:"project,omitempty"`
 	Fund      *fundRow          `bson:"fund,omitempty"`
 	Update    *projectUpdateRow `bson:"projectUpdate,omitempty"`
+	// Audit is the entry of the create, carried in the inbox until the
+	// mover writes it to the audit trail.
+	Audit *auditRow `bson:"audit,omitempty"`
 }
 
 func toRecordRow(r domain.Record) recordRow {
@@ -350,7 +353,7 @@ func toRecord(row recordRow) domain.Record {
 // CreateRecord stores a new record: its id first (which makes ids unique
 // across villages), then the record, in the inbox. When the id is taken it
 // answers ErrDuplicate with the stored record.
-func (s *Store) CreateRecord(ctx context.Context, r domain.Record) (domain.Record, error) {
+func (s *Store) CreateRecord(ctx context.Context, r domain.Record, audit *domain.AuditEntry) (domain.Record, error) {
 	var out domain.Record
 	err := s.sequenced(ctx, func(seq int64) error {
 		r.Seq = seq
@@ -380,7 +383,12 @@ func (s *Store) CreateRecord(ctx context.Context, r domain.Record) (domain.Recor
 				return domain.ErrDuplicate
 			}
 		}
-		ierr := s.batcherFor(colInbox).insert(ctx, toRecordRow(r))
+		row := toRecordRow(r)
+		if audit != nil {
+			a := toAuditRow(*audit)
+			row.Audit = &a
+		}
+		ierr := s.batcherFor(colInbox).insert(ctx, row)
 		if !errors.Is(ierr, domain.ErrDuplicate) {
 			if ierr == nil {
 				out = r
@@ -432,11 +440,14 @@ func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Reco
 	lock := &s.replaceLocks[h[0]]
 	lock.Lock()
 	defer lock.Unlock()
-	if _, err := findOne[recordRow](ctx, s, colInbox, bson.D{{Key: "_id", Value: r.ID}}); err == nil {
-		// Not moved yet: the mover, which waits for this lock, moves the new version.
+	if in, err := findOne[recordRow](ctx, s, colInbox, bson.D{{Key: "_id", Value: r.ID}}); err == nil {
+		// Not moved yet: the mover, which waits for this lock, moves the new
+		// version, and the create's audit entry that rides with it.
 		err := s.sequenced(ctx, func(seq int64) error {
 			r.Seq = seq
-			return replaceVersion(ctx, s, colInbox, r.ID, r.Version, toRecordRow(r))
+			row := toRecordRow(r)
+			row.Audit = in.Audit
+			return replaceVersion(ctx, s, colInbox, r.ID, r.Version, row)
 		})
 		if err != nil {
 			return domain.Record{}, fmt.Errorf("replace record: %w", err)

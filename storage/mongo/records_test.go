@@ -27,7 +27,7 @@ func TestRecordsListOrderAndChanges(t *testing.T) {
 		r := domain.Record{ID: domain.NewID(base.Add(time.Duration(i) * time.Second)), Type: domain.TypeReport, VillageID: v, TownID: "t",
 			Version: 1, At: base.Add(time.Duration(i%4) * time.Hour), Report: &domain.Report{Kind: "visit", OccurredAt: base}}
 		r.Hash = r.Fingerprint()
-		got, err := s.CreateRecord(ctx, r)
+		got, err := s.CreateRecord(ctx, r, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +67,7 @@ func TestRecordsListOrderAndChanges(t *testing.T) {
 	// Duplicate ids are refused with the stored record, across villages too.
 	dup := made[0]
 	dup.VillageID = "v2"
-	if got, err := s.CreateRecord(ctx, dup); err == nil || got.VillageID != "v1" {
+	if got, err := s.CreateRecord(ctx, dup, nil); err == nil || got.VillageID != "v1" {
 		t.Fatalf("duplicate create: %v, %+v", err, got)
 	}
 	// Changes: everything once, in seq order, across pages; then an update moves a record to the end.
@@ -122,7 +122,7 @@ func TestBulkLoadRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	one := mk(1)[0]
-	got, err := s.CreateRecord(ctx, one)
+	got, err := s.CreateRecord(ctx, one, nil)
 	if err != nil || got.Seq != first[len(first)-1].Seq+1 {
 		t.Fatalf("create after bulk: seq %d, %v", got.Seq, err)
 	}
@@ -152,7 +152,7 @@ func TestConcurrentCreatesOfOneID(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				got, err := s.CreateRecord(ctx, r)
+				got, err := s.CreateRecord(ctx, r, nil)
 				switch {
 				case err == nil:
 					created.Add(1)
@@ -182,7 +182,7 @@ func TestRecordsAcrossMonths(t *testing.T) {
 		r := domain.Record{ID: domain.NewID(at), Type: domain.TypeReport, VillageID: "vm", TownID: "t", Version: 1, At: at,
 			Report: &domain.Report{Kind: "visit", OccurredAt: at}}
 		r.Hash = r.Fingerprint()
-		got, err := s.CreateRecord(ctx, r)
+		got, err := s.CreateRecord(ctx, r, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -264,7 +264,7 @@ func TestInboxMover(t *testing.T) {
 		r := domain.Record{ID: domain.NewID(at), Type: domain.TypeReport, VillageID: fmt.Sprint("mv", i%3), TownID: "t", Version: 1,
 			At: at.Add(time.Duration(i) * time.Hour), Report: &domain.Report{Kind: "visit", OccurredAt: at}}
 		r.Hash = r.Fingerprint()
-		got, err := s.CreateRecord(ctx, r)
+		got, err := s.CreateRecord(ctx, r, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -307,7 +307,7 @@ func TestInboxMover(t *testing.T) {
 	if _, err := s.ReplaceRecord(ctx, up); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.CreateRecord(ctx, made[4]); !errors.Is(err, domain.ErrDuplicate) || got.Version != 2 {
+	if got, err := s.CreateRecord(ctx, made[4], nil); !errors.Is(err, domain.ErrDuplicate) || got.Version != 2 {
 		t.Fatalf("resend after the move: %v, version %d", err, got.Version)
 	}
 	// A move cut short: the record is in its month (version 2) and back in
@@ -352,7 +352,7 @@ func TestVillageHead(t *testing.T) {
 	}
 	all = append(all, bulk...)
 	for i := 150; i < 170; i++ {
-		r, err := s.CreateRecord(ctx, mk(i))
+		r, err := s.CreateRecord(ctx, mk(i), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -360,7 +360,7 @@ func TestVillageHead(t *testing.T) {
 	}
 	// A backfilled old report, and one far newer.
 	for _, i := range []int{-500, 900} {
-		r, err := s.CreateRecord(ctx, mk(i))
+		r, err := s.CreateRecord(ctx, mk(i), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
