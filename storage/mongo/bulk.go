@@ -18,16 +18,15 @@ func (s *Store) BulkLoadRecords(ctx context.Context, villageID string, rs []doma
 		return nil
 	}
 	return s.sequencedN(ctx, int64(len(rs)), func(first int64) error {
-		rows := map[string][]any{}
+		rows := make([]any, len(rs))
 		dirs := map[string][]any{}
 		ids := make([]any, len(rs))
 		for i := range rs {
 			ids[i] = idRow{ID: rs[i].ID, VillageID: villageID, Type: string(rs[i].Type)}
 			rs[i].Seq = first + int64(i)
-			m := partOf(rs[i].At)
-			rows[m] = append(rows[m], toRecordRow(rs[i]))
+			rows[i] = toRecordRow(rs[i])
 			col := dirCollection(rs[i].ID)
-			dirs[col] = append(dirs[col], dirRow{ID: rs[i].ID, VillageID: villageID, Type: string(rs[i].Type), Part: m})
+			dirs[col] = append(dirs[col], dirRow{ID: rs[i].ID, VillageID: villageID, Type: string(rs[i].Type)})
 		}
 		if err := s.call(ctx, func(ctx context.Context) error {
 			_, err := s.db.Collection(colRecordIDs).InsertMany(ctx, ids, options.InsertMany().SetOrdered(false))
@@ -43,16 +42,14 @@ func (s *Store) BulkLoadRecords(ctx context.Context, villageID string, rs []doma
 				return fmt.Errorf("bulk load directory: %w", err)
 			}
 		}
-		for m, ms := range rows {
-			if err := s.ensureRecordIndexes(ctx, villageID, m); err != nil {
-				return err
-			}
-			if err := s.call(ctx, func(ctx context.Context) error {
-				_, err := s.db.Collection(partCollection(villageID, m)).InsertMany(ctx, ms, options.InsertMany().SetOrdered(false))
-				return err
-			}); err != nil {
-				return fmt.Errorf("bulk load records: %w", err)
-			}
+		if err := s.ensureRecordIndexes(ctx, villageID); err != nil {
+			return err
+		}
+		if err := s.call(ctx, func(ctx context.Context) error {
+			_, err := s.db.Collection(recordCollection(villageID)).InsertMany(ctx, rows, options.InsertMany().SetOrdered(false))
+			return err
+		}); err != nil {
+			return fmt.Errorf("bulk load records: %w", err)
 		}
 		all := make([]recordRow, len(rs))
 		for i := range rs {

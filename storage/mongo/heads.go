@@ -52,7 +52,7 @@ func (h *headLocks) of(village string) *sync.Mutex {
 // loadHead returns a village's head, building it when missing; called with
 // the village's head lock held.
 func (s *Store) loadHead(ctx context.Context, village string) (headRow, error) {
-	h, err := findOne[headRow](ctx, s, partCollection(village, ""), bson.D{{Key: "_id", Value: headID}})
+	h, err := findOne[headRow](ctx, s, recordCollection(village), bson.D{{Key: "_id", Value: headID}})
 	if err == nil {
 		return h, nil
 	}
@@ -60,18 +60,11 @@ func (s *Store) loadHead(ctx context.Context, village string) (headRow, error) {
 		return headRow{}, err
 	}
 	h = headRow{ID: headID, Village: village}
-	parts, err := s.villageParts(ctx, village)
+	filter := bson.D{{Key: "type", Value: string(domain.TypeReport)}, {Key: "deleted", Value: false}}
+	h.Records, err = findAllLimit[recordRow](ctx, s, recordCollection(village), filter,
+		bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}, headSize+1)
 	if err != nil {
 		return headRow{}, err
-	}
-	filter := bson.D{{Key: "type", Value: string(domain.TypeReport)}, {Key: "deleted", Value: false}}
-	for _, m := range parts {
-		rows, err := findAllLimit[recordRow](ctx, s, partCollection(village, m), filter,
-			bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}, headSize+1)
-		if err != nil {
-			return headRow{}, err
-		}
-		h.Records = append(h.Records, rows...)
 	}
 	h.Complete = len(h.Records) <= headSize
 	h.Records = trimHead(h.Records)
@@ -81,7 +74,7 @@ func (s *Store) loadHead(ctx context.Context, village string) (headRow, error) {
 func (s *Store) saveHead(ctx context.Context, h headRow) error {
 	h.UpdatedAt = time.Now().UTC()
 	return s.call(ctx, func(ctx context.Context) error {
-		_, err := s.db.Collection(partCollection(h.Village, "")).ReplaceOne(ctx, bson.D{{Key: "_id", Value: headID}}, h, options.Replace().SetUpsert(true))
+		_, err := s.db.Collection(recordCollection(h.Village)).ReplaceOne(ctx, bson.D{{Key: "_id", Value: headID}}, h, options.Replace().SetUpsert(true))
 		return err
 	})
 }
@@ -146,7 +139,7 @@ func (s *Store) updateHead(ctx context.Context, village string, changed []record
 		// Deletes have thinned an incomplete head: build it again from the
 		// records (which already hold these changes).
 		if err := s.call(ctx, func(ctx context.Context) error {
-			_, err := s.db.Collection(partCollection(village, "")).DeleteOne(ctx, bson.D{{Key: "_id", Value: headID}})
+			_, err := s.db.Collection(recordCollection(village)).DeleteOne(ctx, bson.D{{Key: "_id", Value: headID}})
 			return err
 		}); err != nil {
 			return fmt.Errorf("update head: %w", err)

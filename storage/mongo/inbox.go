@@ -17,7 +17,7 @@ import (
 // one "record_ids" collection, each in one group insert for all the
 // concurrent creates of every village: a create costs a share of two
 // inserts, not two inserts of its own. A mover then copies the inbox into
-// the village month collections and the id directory in large batches and
+// the village collections and the id directory in large batches and
 // deletes what it copied. Readers read the inbox first and then the village
 // collections, so a record being moved is seen once or twice (the newer
 // version wins), never missed.
@@ -79,23 +79,21 @@ func (s *Store) moveOnce(ctx context.Context) (int, error) {
 	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
-	type key struct{ village, month string }
-	groups := map[key][]recordRow{}
+	groups := map[string][]recordRow{}
 	dirs := map[string][]any{}
 	ids := make([]string, len(rows))
 	for i, r := range rows {
-		m := partOf(r.At)
 		r.Audit = nil // stays in the audit trail only
-		groups[key{r.VillageID, m}] = append(groups[key{r.VillageID, m}], r)
+		groups[r.VillageID] = append(groups[r.VillageID], r)
 		col := dirCollection(r.ID)
-		dirs[col] = append(dirs[col], dirRow{ID: r.ID, VillageID: r.VillageID, Type: r.Type, Part: m})
+		dirs[col] = append(dirs[col], dirRow{ID: r.ID, VillageID: r.VillageID, Type: r.Type})
 		ids[i] = r.ID
 	}
-	for k, rs := range groups {
-		if err := s.ensureRecordIndexes(ctx, k.village, k.month); err != nil {
+	for village, rs := range groups {
+		if err := s.ensureRecordIndexes(ctx, village); err != nil {
 			return 0, err
 		}
-		col := partCollection(k.village, k.month)
+		col := recordCollection(village)
 		docs := make([]any, len(rs))
 		for i := range rs {
 			docs[i] = rs[i]

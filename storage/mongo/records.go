@@ -145,6 +145,9 @@ func (s *Store) committedSeq(ctx context.Context) (int64, error) {
 	return s.seq.committed.Load(), nil
 }
 
+// recordCollection names a village's record collection.
+func recordCollection(villageID string) string { return recordPrefix + villageID }
+
 func dirCollection(id string) string {
 	h := sha256.Sum256([]byte(id))
 	return fmt.Sprintf("recdir_%x", h[0]%dirFanout)
@@ -154,7 +157,6 @@ type dirRow struct {
 	ID        string `bson:"_id"`
 	VillageID string `bson:"villageId"`
 	Type      string `bson:"type"`
-	Part      string `bson:"part"` // the record's partition; updated when its event moves to another one
 }
 
 type locationRow struct {
@@ -409,15 +411,12 @@ func (s *Store) CreateRecord(ctx context.Context, r domain.Record, audit *domain
 	return out, err
 }
 
-// ensureRecordIndexes creates a month collection's indexes the first time
+// ensureRecordIndexes creates a village collection's indexes the first time
 // this process writes to it (creating an existing index is a no-op).
-func (s *Store) ensureRecordIndexes(ctx context.Context, villageID, month string) error {
-	name := partCollection(villageID, month)
+func (s *Store) ensureRecordIndexes(ctx context.Context, villageID string) error {
+	name := recordCollection(villageID)
 	if _, done := s.indexed.Load(name); done {
 		return nil
-	}
-	if err := s.addPart(ctx, villageID, month); err != nil {
-		return err
 	}
 	col := s.db.Collection(name)
 	for _, m := range []mongo.IndexModel{
@@ -456,42 +455,9 @@ func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Reco
 	} else if !errors.Is(err, domain.ErrNotFound) {
 		return domain.Record{}, fmt.Errorf("replace record: %w", err)
 	}
-	d, err := findOne[dirRow](ctx, s, dirCollection(r.ID), bson.D{{Key: "_id", Value: r.ID}})
-	if err != nil {
-		return domain.Record{}, fmt.Errorf("replace record: %w", err)
-	}
-	from, to := partCollection(d.VillageID, d.Part), recordCollection(r.VillageID, r.At)
-	err = s.sequenced(ctx, func(seq int64) error {
+	err := s.sequenced(ctx, func(seq int64) error {
 		r.Seq = seq
-		if from == to {
-			return replaceVersion(ctx, s, to, r.ID, r.Version, toRecordRow(r))
-		}
-		// The event moved to another month: check the version, write the new
-		// collection, point the directory at it, then drop the old copy.
-		old, err := findOne[recordRow](ctx, s, from, bson.D{{Key: "_id", Value: r.ID}})
-		if err != nil {
-			return err
-		}
-		if old.Version != r.Version-1 {
-			return domain.ErrStale
-		}
-		if err := s.ensureRecordIndexes(ctx, r.VillageID, partOf(r.At)); err != nil {
-			return err
-		}
-		if err := s.call(ctx, func(ctx context.Context) error {
-			_, err := s.db.Collection(to).ReplaceOne(ctx, bson.D{{Key: "_id", Value: r.ID}}, toRecordRow(r), options.Replace().SetUpsert(true))
-			return err
-		}); err != nil {
-			return err
-		}
-		d.Part = partOf(r.At)
-		if err := replace(ctx, s, dirCollection(r.ID), r.ID, d); err != nil {
-			return err
-		}
-		return s.call(ctx, func(ctx context.Context) error {
-			_, err := s.db.Collection(from).DeleteOne(ctx, bson.D{{Key: "_id", Value: r.ID}})
-			return err
-		})
+		return replaceVersion(ctx, s, recordCollection(r.VillageID), r.ID, r.Version, toRecordRow(r))
 	})
 	if err != nil {
 		return domain.Record{}, fmt.Errorf("replace record: %w", err)
@@ -513,7 +479,7 @@ func (s *Store) GetRecord(ctx context.Context, id string) (domain.Record, error)
 	if err != nil {
 		return domain.Record{}, fmt.Errorf("get record: %w", err)
 	}
-	row, err := findOne[recordRow](ctx, s, partCollection(d.VillageID, d.Part), bson.D{{Key: "_id", Value: id}})
+	row, err := findOne[recordRow](ctx, s, recordCollection(d.VillageID), bson.D{{Key: "_id", Value: id}})
 	if err != nil {
 		return domain.Record{}, fmt.Errorf("get record: %w", err)
 	}
@@ -554,7 +520,7 @@ func (s *Store) ListRecords(ctx context.Context, f domain.RecordFilter, after *d
 			bson.D{{Key: "at", Value: after.At}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: after.ID}}}},
 		}}})
 	}
-	// The inbox first: a record moved meanwhile is then found in its month.
+	// The inbox first: a record moved meanwhile is then found in its village.
 	inbox, err := s.inboxRows(ctx, and(filter, bson.D{{Key: "villageId", Value: bson.D{{Key: "$in", Value: f.VillageIDs}}}}))
 	if err != nil {
 		return nil, err
@@ -574,35 +540,13 @@ func (s *Store) ListRecords(ctx context.Context, f domain.RecordFilter, after *d
 				continue
 			}
 		}
-		parts, err := s.villageParts(ctx, v)
+		rows, err := findAllLimit[recordRow](ctx, s, recordCollection(v), filter,
+			bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}, int64(limit))
 		if err != nil {
 			return nil, err
 		}
-		var use []string
-		for _, m := range parts {
-			// Partitions newer than the cursor or the range hold nothing for this page.
-			if after != nil && m > partOf(after.At) || !f.To.IsZero() && m > partOf(f.To) {
-				continue
-			}
-			if !f.From.IsZero() && m < partOf(f.From) {
-				break
-			}
-			use = append(use, m)
-		}
-		// Newest partition first, until the page is full: partitions hold disjoint times.
-		got := 0
-		for _, m := range use {
-			rows, err := findAllLimit[recordRow](ctx, s, partCollection(v, m), filter,
-				bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}, int64(limit))
-			if err != nil {
-				return nil, err
-			}
-			for _, r := range rows {
-				out = append(out, toRecord(r))
-			}
-			if got += len(rows); got >= limit {
-				break
-			}
+		for _, r := range rows {
+			out = append(out, toRecord(r))
 		}
 		out = newest(out, recordLess, limit)
 	}
@@ -610,7 +554,7 @@ func (s *Store) ListRecords(ctx context.Context, f domain.RecordFilter, after *d
 }
 
 // newest keeps one copy of each record (the highest version: a record
-// being moved may be read from the inbox and its month), sorted, at most limit.
+// being moved may be read from the inbox and its village), sorted, at most limit.
 func newest(rs []domain.Record, less func(a, b domain.Record) int, limit int) []domain.Record {
 	best := make(map[string]int, len(rs))
 	var out []domain.Record
@@ -649,20 +593,14 @@ func (s *Store) Changes(ctx context.Context, villageIDs []string, after int64, l
 		out = append(out, toRecord(r))
 	}
 	for _, v := range villageIDs {
-		parts, err := s.villageParts(ctx, v)
+		rows, err := findAllLimit[recordRow](ctx, s, recordCollection(v), filter, bson.D{{Key: "seq", Value: 1}}, int64(limit))
 		if err != nil {
 			return nil, after, err
 		}
-		for _, m := range parts {
-			rows, err := findAllLimit[recordRow](ctx, s, partCollection(v, m), filter, bson.D{{Key: "seq", Value: 1}}, int64(limit))
-			if err != nil {
-				return nil, after, err
-			}
-			for _, r := range rows {
-				out = append(out, toRecord(r))
-			}
-			out = newest(out, bySeq, limit)
+		for _, r := range rows {
+			out = append(out, toRecord(r))
 		}
+		out = newest(out, bySeq, limit)
 	}
 	out = newest(out, bySeq, limit)
 	next := upto

@@ -171,8 +171,8 @@ func TestConcurrentCreatesOfOneID(t *testing.T) {
 }
 
 // TestRecordsAcrossMonths: a village's records spread over months list in
-// order across the month collections, page by page; an edit that moves the
-// event to another month moves the record, and the directory follows.
+// order, page by page; an edit that moves the event to another month moves
+// the record in the list.
 func TestRecordsAcrossMonths(t *testing.T) {
 	ctx := t.Context()
 	s := open(t)
@@ -415,7 +415,7 @@ func TestVillageHead(t *testing.T) {
 			t.Fatalf("kind %q: listed\n%v\nwant\n%v", f.Kind, ids, want)
 		}
 	}
-	h, err := findOne[headRow](ctx, s, partCollection("hv", ""), bson.D{{Key: "_id", Value: headID}})
+	h, err := findOne[headRow](ctx, s, recordCollection("hv"), bson.D{{Key: "_id", Value: headID}})
 	if err != nil || len(h.Records) < 50 || len(h.Records) > headSize || h.Complete {
 		t.Fatalf("head: %d records, complete %v, %v", len(h.Records), h.Complete, err)
 	}

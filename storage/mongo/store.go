@@ -61,7 +61,6 @@ type Store struct {
 	timeout time.Duration
 	seq     sequencer
 	indexed sync.Map // record collections that have their indexes
-	parts   partIndex
 	cache   *caches
 
 	replaceLocks [256]sync.Mutex // by the first byte of the record id's SHA-256
