@@ -36,13 +36,6 @@ const (
 	MaxFen = 1_000_000_000_000
 )
 
-// canFile reports whether the caller may file records for a village:
-// admins, its town's admin, and the cadres serving it (not leaders).
-func canFile(c Caller, villageID, townID string) bool { return canWriteVillage(c, villageID, townID) }
-
-// ValidUUID reports whether s is a canonical lower-case UUID (any version).
-func ValidUUID(s string) bool { return ValidID(s) }
-
 type fieldCheck struct {
 	v   *Validator
 	now time.Time
@@ -92,7 +85,7 @@ func (f fieldCheck) photos(ids []string) {
 		return
 	}
 	for i, id := range ids {
-		if !ValidUUID(id) {
+		if !ValidID(id) {
 			f.v.Add(fmt.Sprintf("photoIds[%d]", i), FieldInvalid, "a photo id is a UUID")
 		}
 	}
@@ -385,7 +378,7 @@ func (s FieldService) village(ctx context.Context, c Caller, v *Validator, id st
 	} else if err != nil {
 		return Village{}, false, err
 	}
-	if !canFile(c, vil.ID, vil.TownID) {
+	if !canWriteVillage(c, vil.ID, vil.TownID) {
 		return Village{}, false, Forbidden()
 	}
 	return vil, true, nil
@@ -396,7 +389,7 @@ func (s FieldService) village(ctx context.Context, c Caller, v *Validator, id st
 // the same id with other content is 409 id_conflict.
 func (s FieldService) Create(ctx context.Context, c Caller, r Record) (Record, bool, error) {
 	var v Validator
-	if !ValidUUID(r.ID) {
+	if !ValidID(r.ID) {
 		v.Add("id", FieldInvalid, "id must be a lower-case UUID the client generates")
 	}
 	vil, ok, err := s.village(ctx, c, &v, r.VillageID)
@@ -436,7 +429,7 @@ func (s FieldService) Get(ctx context.Context, c Caller, typ RecordType, id stri
 }
 
 func (s FieldService) get(ctx context.Context, c Caller, typ RecordType, id string) (Record, error) {
-	if !ValidUUID(id) {
+	if !ValidID(id) {
 		return Record{}, NotFound(string(typ))
 	}
 	r, err := s.Records.GetRecord(ctx, id)
@@ -456,13 +449,13 @@ func (s FieldService) Update(ctx context.Context, c Caller, typ RecordType, id s
 	if err != nil {
 		return Record{}, false, err
 	}
-	if key != "" && slices.Contains(stored.Applied, key) && canFile(c, stored.VillageID, stored.TownID) {
+	if key != "" && slices.Contains(stored.Applied, key) && canWriteVillage(c, stored.VillageID, stored.TownID) {
 		return stored, true, nil
 	}
 	if stored.Deleted {
 		return Record{}, false, &Error{Kind: KindConflict, Code: "deleted", Message: "the record was deleted"}
 	}
-	if !canFile(c, stored.VillageID, stored.TownID) {
+	if !canWriteVillage(c, stored.VillageID, stored.TownID) {
 		return Record{}, false, Forbidden()
 	}
 	next, err := apply(stored)
@@ -511,7 +504,7 @@ func (s FieldService) Delete(ctx context.Context, c Caller, typ RecordType, id s
 	if err != nil {
 		return false, err
 	}
-	if !canFile(c, stored.VillageID, stored.TownID) {
+	if !canWriteVillage(c, stored.VillageID, stored.TownID) {
 		return false, Forbidden()
 	}
 	if stored.Deleted {

@@ -34,8 +34,9 @@ func NewID(now time.Time) string {
 	return string(s[:])
 }
 
-// ValidID reports whether s looks like an identifier this package makes (a
-// canonical lower-case UUID). Handlers reject other path ids early.
+// ValidID reports whether s is a canonical lower-case UUID of any version:
+// the ids this package makes, and the record ids phones make. Handlers
+// reject other path ids early.
 func ValidID(s string) bool {
 	if len(s) != 36 {
 		return false
