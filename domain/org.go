@@ -40,11 +40,14 @@ func ParseVillageKind(s string) (VillageKind, bool) {
 
 // Village is a village or community (村/居) of a town.
 type Village struct {
-	ID        string
-	Name      string
-	TownID    string
-	Kind      VillageKind
-	Code      string
+	ID     string
+	Name   string
+	TownID string
+	Kind   VillageKind
+	Code   string
+	// Location, when known, is where the village is: photos taken far from
+	// it are flagged.
+	Location  *GeoPoint
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

@@ -60,6 +60,7 @@ type Record struct {
 	Project       *Project
 	Fund          *Fund
 	ProjectUpdate *ProjectUpdate
+	Photo         *Photo
 }
 
 // content is what the hash covers: the type, the village and the payload.
@@ -83,6 +84,8 @@ func (r Record) payload() any {
 		return r.Fund
 	case TypeProjectUpdate:
 		return r.ProjectUpdate
+	case TypePhoto:
+		return r.Photo
 	}
 	return nil
 }
