@@ -104,7 +104,7 @@ func (s *server) disputeAction(set func(raw []byte, d *domain.Dispute) error, pr
 			return err
 		}
 		etag(c, r.Version)
-		return c.JSON(rc.json(r))
+		return s.sendRecord(c, rc, r)
 	}
 }
 

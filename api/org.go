@@ -90,19 +90,29 @@ type villageJSON struct {
 	TownID    string    `json:"townId"`
 	Kind      string    `json:"kind"`
 	Code      string    `json:"code"`
+	Location  *geoJSON  `json:"location,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 func toVillageJSON(v domain.Village) villageJSON {
-	return villageJSON{ID: v.ID, Name: v.Name, TownID: v.TownID, Kind: string(v.Kind), Code: v.Code, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
+	return villageJSON{ID: v.ID, Name: v.Name, TownID: v.TownID, Kind: string(v.Kind), Code: v.Code, Location: toGeoJSON(v.Location),
+		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
 }
 
 type villageReq struct {
-	Name   *string `json:"name"`
-	TownID *string `json:"townId"`
-	Kind   *string `json:"kind"`
-	Code   *string `json:"code"`
+	Name     *string  `json:"name"`
+	TownID   *string  `json:"townId"`
+	Kind     *string  `json:"kind"`
+	Code     *string  `json:"code"`
+	Location *geoJSON `json:"location"`
+}
+
+func (g *geoJSON) point() *domain.GeoPoint {
+	if g == nil {
+		return nil
+	}
+	return &domain.GeoPoint{Lat: g.Lat, Lng: g.Lng}
 }
 
 func (s *server) createVillage(c *fiber.Ctx) error {
@@ -111,7 +121,7 @@ func (s *server) createVillage(c *fiber.Ctx) error {
 		return err
 	}
 	v, err := s.svc.Org.CreateVillage(ctx(c), caller(c), domain.VillageInput{
-		Name: deref(req.Name), TownID: deref(req.TownID), Kind: deref(req.Kind), Code: deref(req.Code)})
+		Name: deref(req.Name), TownID: deref(req.TownID), Kind: deref(req.Kind), Code: deref(req.Code), Location: req.Location.point()})
 	if err != nil {
 		return err
 	}
@@ -164,7 +174,7 @@ func (s *server) patchVillage(c *fiber.Ctx) error {
 		return err
 	}
 	v, err := s.svc.Org.UpdateVillage(ctx(c), caller(c), id, domain.VillagePatch{
-		Name: req.Name, TownID: req.TownID, Kind: req.Kind, Code: req.Code})
+		Name: req.Name, TownID: req.TownID, Kind: req.Kind, Code: req.Code, Location: req.Location.point()})
 	if err != nil {
 		return err
 	}

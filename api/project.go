@@ -115,11 +115,14 @@ func (s *server) addProjectUpdate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	rc := projectUpdateCodec()
-	if dup {
-		return c.JSON(rc.json(out))
+	body, err := s.recordJSON(c, projectUpdateCodec(), out)
+	if err != nil {
+		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(rc.json(out))
+	if dup {
+		return c.JSON(body)
+	}
+	return c.Status(fiber.StatusCreated).JSON(body)
 }
 
 func (s *server) listProjectUpdates(c *fiber.Ctx) error {
@@ -136,5 +139,5 @@ func (s *server) listProjectUpdates(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(recordList(projectUpdateCodec(), rs, limit))
+	return s.sendRecordList(c, projectUpdateCodec(), rs, limit)
 }

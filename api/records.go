@@ -149,10 +149,14 @@ func (s *server) createRecord(rc recordCodec) fiber.Handler {
 			return err
 		}
 		etag(c, out.Version)
-		if dup {
-			return c.JSON(rc.json(out))
+		body, err := s.recordJSON(c, rc, out)
+		if err != nil {
+			return err
 		}
-		return c.Status(fiber.StatusCreated).JSON(rc.json(out))
+		if dup {
+			return c.JSON(body)
+		}
+		return c.Status(fiber.StatusCreated).JSON(body)
 	}
 }
 
@@ -163,7 +167,7 @@ func (s *server) getRecord(rc recordCodec) fiber.Handler {
 			return err
 		}
 		etag(c, r.Version)
-		return c.JSON(rc.json(r))
+		return s.sendRecord(c, rc, r)
 	}
 }
 
@@ -184,7 +188,7 @@ func (s *server) patchRecord(rc recordCodec) fiber.Handler {
 			return err
 		}
 		etag(c, r.Version)
-		return c.JSON(rc.json(r))
+		return s.sendRecord(c, rc, r)
 	}
 }
 
@@ -249,34 +253,63 @@ func (s *server) listRecords(rc recordCodec) fiber.Handler {
 		case domain.TypeProject:
 			q.Filter.Kind = c.Query("stage")
 		}
-		if q.VillageID != "" && !domain.ValidID(q.VillageID) {
-			v.Add("villageId", domain.FieldInvalid, "villageId must be a village id")
-		}
-		if err := queryErr(v); err != nil {
-			return err
-		}
-		after, limit, err := recordPage(c)
+		rs, limit, err := s.listPage(c, v, q)
 		if err != nil {
 			return err
 		}
-		q.After, q.Limit = after, limit
-		rs, err := s.svc.Field.List(ctx(c), caller(c), q)
-		if err != nil {
-			return err
-		}
-		return c.JSON(recordList(rc, rs, limit))
+		return s.sendRecordList(c, rc, rs, limit)
 	}
 }
 
-// recordList is a page of records, with the cursor of its last one when full.
-func recordList(rc recordCodec, rs []domain.Record, limit int) listJSON[map[string]any] {
+// listPage checks a list's villageId and page (with the query errors in
+// v) and reads one page of records in the caller's scope.
+func (s *server) listPage(c *fiber.Ctx, v domain.Validator, q domain.ListQuery) ([]domain.Record, int, error) {
+	if q.VillageID != "" && !domain.ValidID(q.VillageID) {
+		v.Add("villageId", domain.FieldInvalid, "villageId must be a village id")
+	}
+	if err := queryErr(v); err != nil {
+		return nil, 0, err
+	}
+	after, limit, err := recordPage(c)
+	if err != nil {
+		return nil, 0, err
+	}
+	q.After, q.Limit = after, limit
+	rs, err := s.svc.Field.List(ctx(c), caller(c), q)
+	return rs, limit, err
+}
+
+// recordJSON is a record's answer with how its photos stand.
+func (s *server) recordJSON(c *fiber.Ctx, rc recordCodec, r domain.Record) (map[string]any, error) {
+	out := rc.json(r)
+	if err := s.withPhotos(c, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *server) sendRecord(c *fiber.Ctx, rc recordCodec, r domain.Record) error {
+	out, err := s.recordJSON(c, rc, r)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+// sendRecordList answers a page of records, with the cursor of its last
+// one when full.
+func (s *server) sendRecordList(c *fiber.Ctx, rc recordCodec, rs []domain.Record, limit int) error {
 	out := listJSON[map[string]any]{Items: make([]map[string]any, len(rs))}
 	for i, r := range rs {
-		out.Items[i] = rc.json(r)
+		item, err := s.recordJSON(c, rc, r)
+		if err != nil {
+			return err
+		}
+		out.Items[i] = item
 	}
 	if len(rs) == limit {
 		cur := recordCursor(rs[len(rs)-1])
 		out.NextCursor = &cur
 	}
-	return out
+	return c.JSON(out)
 }

@@ -122,6 +122,16 @@ func (s *server) register(app *fiber.App) {
 	s.handle(v1, fiber.MethodPut, "/onpost-plans/:cadreId/:week", villageWriters, s.putPlan)
 	s.handle(v1, fiber.MethodGet, "/onpost", allRoles, s.onPostWeek)
 
+	s.handle(v1, fiber.MethodPost, "/photos/uploads", villageWriters, s.startUpload)
+	s.handle(v1, fiber.MethodPost, "/photos", villageWriters, s.uploadPhoto)
+	s.handle(v1, fiber.MethodGet, "/photos", allRoles, s.listPhotos)
+	s.handle(v1, fiber.MethodGet, "/photos/:id", allRoles, s.getPhoto)
+	s.handle(v1, fiber.MethodPost, "/photos/:id/complete", villageWriters, s.completePhoto)
+	s.handle(v1, fiber.MethodGet, "/photos/:id/content", allRoles, s.photoURL(false))
+	s.handle(v1, fiber.MethodGet, "/photos/:id/thumbnail", allRoles, s.photoURL(true))
+	// Signed links to the local photo store's bytes: the signature is the credential.
+	s.handle(v1, fiber.MethodGet, "/blobs/:key", nil, s.blob)
+
 	s.handle(v1, fiber.MethodPost, "/sync", villageWriters, s.sync)
 	s.handle(v1, fiber.MethodGet, "/sync/changes", allRoles, s.changes)
 }

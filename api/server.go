@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"regexp"
 	"slices"
@@ -56,6 +57,7 @@ type Services struct {
 	Trainings  domain.TrainingService
 	Field      domain.FieldService
 	OnPost     domain.OnPostService
+	Photos     domain.PhotoService
 	// Ready reports whether the backing stores answer.
 	Ready func(ctx context.Context) error
 	Now   domain.Clock
@@ -95,15 +97,20 @@ func New(cfg Config, svc Services) *API {
 	}
 	s := &server{cfg: cfg, svc: svc, log: cfg.Logger, metrics: newMetrics(), codecs: []recordCodec{reportCodec(), disputeCodec(), projectCodec(), fundCodec(), projectUpdateCodec()}}
 	fc := fiber.Config{
-		AppName:               "zhucun",
-		Immutable:             true, // request strings outlive the handler in logs and errors
-		BodyLimit:             maxBody,
-		ErrorHandler:          s.errorHandler,
-		DisableStartupMessage: true,
-		ReadTimeout:           60 * time.Second,
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		StrictRouting:         false,
+		AppName:   "zhucun",
+		Immutable: true, // request strings outlive the handler in logs and errors
+		BodyLimit: maxBody,
+		// Bodies are streamed: bufferBody reads them whole (up to maxBody)
+		// for every route but the photo upload, which streams them to the
+		// photo store; multipart bodies are parsed only where they are read.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		ErrorHandler:                 s.errorHandler,
+		DisableStartupMessage:        true,
+		ReadTimeout:                  60 * time.Second,
+		WriteTimeout:                 60 * time.Second,
+		IdleTimeout:                  120 * time.Second,
+		StrictRouting:                false,
 	}
 	if cfg.ProxyHeader != "" && len(cfg.TrustedProxies) > 0 {
 		fc.ProxyHeader = cfg.ProxyHeader
@@ -111,7 +118,7 @@ func New(cfg Config, svc Services) *API {
 		fc.TrustedProxies = cfg.TrustedProxies
 	}
 	app := fiber.New(fc)
-	app.Use(s.requestID, s.observe, recover.New(), s.securityHeaders)
+	app.Use(s.requestID, s.observe, recover.New(), s.securityHeaders, s.bufferBody)
 	if len(cfg.CORSOrigins) > 0 {
 		app.Use(cors.New(cors.Config{
 			AllowOrigins:  strings.Join(cfg.CORSOrigins, ","),
@@ -122,6 +129,26 @@ func New(cfg Config, svc Services) *API {
 	}
 	s.register(app)
 	return &API{App: app, routes: s.routes}
+}
+
+// bufferBody reads a request's body whole, refusing one over maxBody with
+// 413, except for the photo upload, which streams it.
+func (s *server) bufferBody(c *fiber.Ctx) error {
+	req := c.Request()
+	if !req.IsBodyStream() || c.Method() == fiber.MethodPost && strings.TrimSuffix(c.Path(), "/") == photoPath {
+		return c.Next()
+	}
+	b, err := io.ReadAll(io.LimitReader(req.BodyStream(), maxBody+1))
+	if err != nil {
+		c.Response().SetConnectionClose()
+		return fiber.NewError(fiber.StatusBadRequest, "the request body could not be read")
+	}
+	if len(b) > maxBody {
+		c.Response().SetConnectionClose()
+		return fiber.ErrRequestEntityTooLarge
+	}
+	req.SetBody(b)
+	return c.Next()
 }
 
 var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)

@@ -196,6 +196,8 @@ func (s *server) changes(c *fiber.Ctx) error {
 		ch := changeJSON{Type: string(r.Type), ID: r.ID, Deleted: r.Deleted, Version: r.Version}
 		if rc, ok := s.codecOf(string(r.Type)); ok && !r.Deleted {
 			ch.Data = rc.json(r)
+		} else if r.Type == domain.TypePhoto && !r.Deleted {
+			ch.Data = asMap(toPhotoJSON(r))
 		}
 		out.Items[i] = ch
 	}

@@ -19,7 +19,9 @@ type FieldService struct {
 	Users   UserStore
 	Teams   TeamStore // units
 	Audit   Auditor
-	Now     Clock
+	// Photos, when set, refuses photo ids of another village's photos.
+	Photos PhotoIndex
+	Now    Clock
 	// MaxSkew is how far in the future an event time may be (phone clocks drift).
 	MaxSkew time.Duration
 	// Backfill is how far in the past an event may be filed.
@@ -364,7 +366,27 @@ func (s FieldService) check(ctx context.Context, c Caller, r *Record) error {
 	if err != nil {
 		return err
 	}
+	if v.OK() {
+		if err := CheckPhotoRefs(ctx, s.Photos, s.Records, &v, "photoIds", r.VillageID, r.photoIDs()); err != nil {
+			return err
+		}
+	}
 	return v.Err()
+}
+
+// photoIDs are the photos a record cites.
+func (r Record) photoIDs() []string {
+	switch {
+	case r.Report != nil:
+		return r.Report.PhotoIDs
+	case r.Dispute != nil:
+		return r.Dispute.PhotoIDs
+	case r.Project != nil:
+		return r.Project.PhotoIDs
+	case r.ProjectUpdate != nil:
+		return r.ProjectUpdate.PhotoIDs
+	}
+	return nil
 }
 
 // village returns a village the caller may file records for.

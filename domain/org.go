@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -190,18 +191,33 @@ func (s OrgService) UpdateTown(ctx context.Context, c Caller, id string, p TownP
 
 // VillageInput creates a village.
 type VillageInput struct {
-	Name   string
-	TownID string
-	Kind   string
-	Code   string
+	Name     string
+	TownID   string
+	Kind     string
+	Code     string
+	Location *GeoPoint
 }
 
 // VillagePatch changes a village; nil fields stay as they are.
 type VillagePatch struct {
-	Name   *string
-	TownID *string
-	Kind   *string
-	Code   *string
+	Name     *string
+	TownID   *string
+	Kind     *string
+	Code     *string
+	Location *GeoPoint // set it (it cannot be taken away, only moved)
+}
+
+// checkPoint checks a place's degrees.
+func checkPoint(v *Validator, field string, p *GeoPoint) {
+	if p == nil {
+		return
+	}
+	if math.IsNaN(p.Lat) || p.Lat < -90 || p.Lat > 90 {
+		v.Add(field+".lat", FieldRange, "lat must be from -90 to 90")
+	}
+	if math.IsNaN(p.Lng) || p.Lng < -180 || p.Lng > 180 {
+		v.Add(field+".lng", FieldRange, "lng must be from -180 to 180")
+	}
 }
 
 func takenErr(field, msg string) error {
@@ -225,6 +241,7 @@ func (s OrgService) CreateVillage(ctx context.Context, c Caller, in VillageInput
 		v.MaxLen("name", in.Name, maxName)
 	}
 	v.MaxLen("code", in.Code, maxCode)
+	checkPoint(&v, "location", in.Location)
 	kind, ok := ParseVillageKind(in.Kind)
 	if !ok {
 		v.Add("kind", FieldInvalid, "kind must be village or community")
@@ -242,7 +259,7 @@ func (s OrgService) CreateVillage(ctx context.Context, c Caller, in VillageInput
 		return Village{}, err
 	}
 	now := s.Now()
-	vil := Village{ID: NewID(now), Name: in.Name, TownID: in.TownID, Kind: kind, Code: in.Code, CreatedAt: now, UpdatedAt: now}
+	vil := Village{ID: NewID(now), Name: in.Name, TownID: in.TownID, Kind: kind, Code: in.Code, Location: in.Location, CreatedAt: now, UpdatedAt: now}
 	if err := s.Store.InsertVillage(ctx, vil); err != nil {
 		if errors.Is(err, ErrDuplicate) {
 			return Village{}, takenErr("name", "this town already has a village with this name")
@@ -290,6 +307,10 @@ func (s OrgService) UpdateVillage(ctx context.Context, c Caller, id string, p Vi
 	if p.Code != nil {
 		vil.Code = strings.TrimSpace(*p.Code)
 		v.MaxLen("code", vil.Code, maxCode)
+	}
+	if p.Location != nil {
+		checkPoint(&v, "location", p.Location)
+		vil.Location = p.Location
 	}
 	if p.Kind != nil {
 		k, ok := ParseVillageKind(*p.Kind)

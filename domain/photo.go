@@ -76,8 +76,8 @@ type PhotoBrief struct {
 
 // PhotoIndex answers a village's photos: the store keeps it current.
 type PhotoIndex interface {
-	// VillagePhotos returns the live photos of a village by id.
-	VillagePhotos(ctx context.Context, villageID string) (map[string]PhotoBrief, error)
+	// VillagePhotos returns those of ids that are live photos of a village.
+	VillagePhotos(ctx context.Context, villageID string, ids []string) (map[string]PhotoBrief, error)
 }
 
 // PendingPhoto is a photo waiting for its bytes.
@@ -264,10 +264,6 @@ func (s PhotoService) writableVillage(ctx context.Context, c Caller, v *Validato
 // resend with the same id and request answers the same photo with a fresh
 // upload (or none when it is ready); another request under the id is 409.
 func (s PhotoService) StartUpload(ctx context.Context, c Caller, req UploadRequest) (Record, *DirectUpload, bool, error) {
-	direct, ok := s.Blobs.(DirectBlobStore)
-	if !ok {
-		return Record{}, nil, false, errDirectUnavailable()
-	}
 	var v Validator
 	if req.ID != "" && !ValidID(req.ID) {
 		v.Add("id", FieldInvalid, "id must be a lower-case UUID the client generates")
@@ -287,6 +283,10 @@ func (s PhotoService) StartUpload(ctx context.Context, c Caller, req UploadReque
 	}
 	if err := v.Err(); err != nil || !ok {
 		return Record{}, nil, false, err
+	}
+	direct, ok := s.Blobs.(DirectBlobStore)
+	if !ok {
+		return Record{}, nil, false, errDirectUnavailable()
 	}
 	now := s.Now()
 	if req.ID == "" {
@@ -683,7 +683,7 @@ func (s PhotoService) States(ctx context.Context, vil Village, at *time.Time, id
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	idx, err := s.Index.VillagePhotos(ctx, vil.ID)
+	idx, err := s.Index.VillagePhotos(ctx, vil.ID, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -731,7 +731,7 @@ func CheckPhotoRefs(ctx context.Context, idx PhotoIndex, records RecordStore, v 
 	if idx == nil || len(ids) == 0 {
 		return nil
 	}
-	mine, err := idx.VillagePhotos(ctx, villageID)
+	mine, err := idx.VillagePhotos(ctx, villageID, ids)
 	if err != nil {
 		return err
 	}
@@ -750,4 +750,21 @@ func CheckPhotoRefs(ctx context.Context, idx PhotoIndex, records RecordStore, v 
 		}
 	}
 	return nil
+}
+
+// Evidence tells how each photo a record cites stands; nil when it cites none.
+func (s PhotoService) Evidence(ctx context.Context, r Record) ([]PhotoState, error) {
+	ids := r.photoIDs()
+	var at *time.Time
+	if r.Report != nil {
+		at = &r.Report.OccurredAt
+	}
+	if len(ids) == 0 || s.Index == nil {
+		return nil, nil
+	}
+	vil, err := s.Org.GetVillage(ctx, r.VillageID, Scope{All: true})
+	if err != nil {
+		return nil, fmt.Errorf("photo evidence: %w", err)
+	}
+	return s.States(ctx, vil, at, ids)
 }

@@ -441,6 +441,34 @@ func accessTable() map[string]acCase {
 				}
 			},
 		},
+		"POST /api/v1/photos/uploads": {
+			// 409 direct_upload_unavailable on the local store, 201 on S3.
+			in: func(f *fixture, _ domain.Role) req {
+				return req{method: "POST", path: "/api/v1/photos/uploads", body: map[string]any{"villageId": f.villA1, "contentType": "image/jpeg", "size": 1000}}
+			},
+			okIn: []int{409},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "POST", path: "/api/v1/photos/uploads", body: map[string]any{"villageId": f.villB1, "contentType": "image/jpeg", "size": 1000}}
+			},
+		},
+		"POST /api/v1/photos": {
+			in: func(f *fixture, _ domain.Role) req {
+				body, ct := multipartPhoto(nil, f.villA1, "", testPhoto(nil, 16, 16, nil))
+				return req{method: "POST", path: "/api/v1/photos", body: body, contentType: ct}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				body, ct := multipartPhoto(nil, f.villB1, "", testPhoto(nil, 16, 16, nil))
+				return req{method: "POST", path: "/api/v1/photos", body: body, contentType: ct}
+			},
+		},
+		"GET /api/v1/photos":               {in: get("/api/v1/photos?limit=500"), listCheck: villageItemsOnly},
+		"GET /api/v1/photos/:id":           photoCase("GET", ""),
+		"POST /api/v1/photos/:id/complete": photoCase("POST", "/complete"),
+		"GET /api/v1/photos/:id/content":   photoCase("GET", "/content", 307),
+		"GET /api/v1/photos/:id/thumbnail": photoCase("GET", "/thumbnail", 307),
+		"GET /api/v1/blobs/:key": {in: func(f *fixture, _ domain.Role) req {
+			return req{method: "GET", path: f.blobURL(f.c.photoA1Key)}
+		}},
 		"GET /api/v1/sync/changes": {in: get("/api/v1/sync/changes?limit=500"), listCheck: func(t *testing.T, f *fixture, role domain.Role, r *resp) {
 			for _, it := range r.items() {
 				d, _ := it["data"].(map[string]any)
@@ -575,6 +603,19 @@ func accessTable() map[string]acCase {
 				return req{method: "DELETE", path: "/api/v1/reports/" + f.c.repB1}
 			},
 		},
+	}
+}
+
+// photoCase calls a route of one photo: A1's in scope, B1's outside.
+func photoCase(method, suffix string, okIn ...int) acCase {
+	return acCase{
+		in: func(f *fixture, _ domain.Role) req {
+			return req{method: method, path: "/api/v1/photos/" + f.c.photoA1 + suffix}
+		},
+		out: func(f *fixture, _ domain.Role) req {
+			return req{method: method, path: "/api/v1/photos/" + f.c.photoB1 + suffix}
+		},
+		okIn: okIn,
 	}
 }
 

@@ -28,6 +28,8 @@ type campaignFixture struct {
 	dispA1, dispA1b, dispB1        string
 	projA1, projB1                 string
 	repDel                         map[domain.Role]string // one report in A1 per role, to delete
+	photoA1, photoB1               string                 // ready photos
+	photoA1Key                     string                 // photoA1's object key
 }
 
 func (e *env) campaignFixture(t testing.TB, f *fixture) *campaignFixture {
@@ -91,6 +93,11 @@ func (e *env) campaignFixture(t testing.TB, f *fixture) *campaignFixture {
 			"name": "蔬菜大棚", "projectType": "greenhouse", "budgetFen": 50_000_000})
 	}
 	cf.projA1, cf.projB1 = project(f.villA1), project(f.villB1)
+	pa := e.uploadPhoto(t, admin, f.villA1, "", testPhoto(t, 64, 48, nil))
+	want(t, pa, 201)
+	pb := e.uploadPhoto(t, admin, f.villB1, "", testPhoto(t, 64, 40, nil))
+	want(t, pb, 201)
+	cf.photoA1, cf.photoB1, cf.photoA1Key = pa.str("id"), pb.str("id"), "b-"+pa.str("sha256")
 	cf.repDel = map[domain.Role]string{}
 	for _, r := range domain.Roles {
 		cf.repDel[r] = report(f.villA1)

@@ -36,6 +36,18 @@ type Config struct {
 	LogLevel      string
 	MaxSkew       time.Duration
 	Backfill      time.Duration
+	// Photos: S3 when S3Endpoint is set, else local disk under DataDir.
+	S3Endpoint     string
+	S3AccessKey    string
+	S3SecretKey    string
+	S3Bucket       string
+	S3Region       string
+	S3Secure       bool
+	PhotoMaxBytes  int64
+	PhotoURLTTL    time.Duration
+	PhotoUploadTTL time.Duration
+	PhotoTimeFar   time.Duration
+	PhotoFarMetres float64
 }
 
 // configError names the variable whose value is bad.
@@ -74,6 +86,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	}
 	var c Config
 	var tz, cors, proxies, accessTTL, refreshTTL, skew, backfill string
+	var s3secure, maxBytes, urlTTL, uploadTTL, timeFar, farMetres string
 	fs.StringVar(&c.Addr, "addr", env("ZHUCUN_ADDR", ":8080"), "listen address (ZHUCUN_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", env("ZHUCUN_DATA_DIR", "./data"), "data directory (ZHUCUN_DATA_DIR)")
 	fs.StringVar(&c.MongoURI, "mongo-uri", getenv("ZHUCUN_MONGO_URI"), "MongoDB URI; empty runs FerretDB in-process (ZHUCUN_MONGO_URI)")
@@ -91,7 +104,17 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	fs.StringVar(&skew, "max-skew", env("ZHUCUN_MAX_SKEW", "10m"), "how far in the future a phone's event time may be (ZHUCUN_MAX_SKEW)")
 	fs.StringVar(&backfill, "backfill", env("ZHUCUN_BACKFILL", "2160h"), "how far back an event may be filed (ZHUCUN_BACKFILL)")
 	fs.StringVar(&c.LogLevel, "log-level", env("ZHUCUN_LOG_LEVEL", "info"), "debug, info, warn or error (ZHUCUN_LOG_LEVEL)")
+	fs.StringVar(&c.S3Endpoint, "s3-endpoint", getenv("ZHUCUN_S3_ENDPOINT"), "S3/MinIO host:port for photos; empty keeps them on local disk (ZHUCUN_S3_ENDPOINT)")
+	fs.StringVar(&c.S3Bucket, "s3-bucket", env("ZHUCUN_S3_BUCKET", "zhucun-photos"), "photo bucket, created when missing (ZHUCUN_S3_BUCKET)")
+	fs.StringVar(&c.S3Region, "s3-region", env("ZHUCUN_S3_REGION", "us-east-1"), "photo bucket region (ZHUCUN_S3_REGION)")
+	fs.StringVar(&s3secure, "s3-secure", env("ZHUCUN_S3_SECURE", "false"), "talk HTTPS to the S3 endpoint (ZHUCUN_S3_SECURE)")
+	fs.StringVar(&maxBytes, "photo-max-bytes", env("ZHUCUN_PHOTO_MAX_BYTES", "15728640"), "largest photo accepted, bytes (ZHUCUN_PHOTO_MAX_BYTES)")
+	fs.StringVar(&urlTTL, "photo-url-ttl", env("ZHUCUN_PHOTO_URL_TTL", "1m"), "lifetime of a photo's download link (ZHUCUN_PHOTO_URL_TTL)")
+	fs.StringVar(&uploadTTL, "photo-upload-ttl", env("ZHUCUN_PHOTO_UPLOAD_TTL", "15m"), "lifetime of a presigned upload (ZHUCUN_PHOTO_UPLOAD_TTL)")
+	fs.StringVar(&timeFar, "photo-time-far", env("ZHUCUN_PHOTO_TIME_FAR", "24h"), "EXIF time this far from a report's event flags the photo (ZHUCUN_PHOTO_TIME_FAR)")
+	fs.StringVar(&farMetres, "photo-far-metres", env("ZHUCUN_PHOTO_FAR_METRES", "5000"), "EXIF position this far from the village flags the photo (ZHUCUN_PHOTO_FAR_METRES)")
 	c.AdminPhone = getenv("ZHUCUN_ADMIN_PHONE")
+	c.S3AccessKey = getenv("ZHUCUN_S3_ACCESS_KEY")
 	var err error
 	if c.JWTSecret, err = secretFromEnv(getenv, "ZHUCUN_JWT_SECRET"); err != nil {
 		return c, err
@@ -102,7 +125,18 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	if c.WeChatSecret, err = secretFromEnv(getenv, "ZHUCUN_WECHAT_SECRET"); err != nil {
 		return c, err
 	}
+	if c.S3SecretKey, err = secretFromEnv(getenv, "ZHUCUN_S3_SECRET_KEY"); err != nil {
+		return c, err
+	}
+	if c.S3AccessKey == "" {
+		if c.S3AccessKey, err = secretFromEnv(getenv, "ZHUCUN_S3_ACCESS_KEY"); err != nil {
+			return c, err
+		}
+	}
 	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if err := c.parsePhotos(s3secure, maxBytes, urlTTL, uploadTTL, timeFar, farMetres); err != nil {
 		return c, err
 	}
 
@@ -164,6 +198,41 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 		return c, &configError{"ZHUCUN_LOG_LEVEL", c.LogLevel, "must be debug, info, warn or error"}
 	}
 	return c, nil
+}
+
+// parsePhotos checks the photo settings.
+func (c *Config) parsePhotos(secure, maxBytes, urlTTL, uploadTTL, timeFar, farMetres string) error {
+	var err error
+	if c.S3Endpoint != "" {
+		if _, _, err := net.SplitHostPort(c.S3Endpoint); err != nil || strings.Contains(c.S3Endpoint, "/") {
+			return &configError{"ZHUCUN_S3_ENDPOINT", c.S3Endpoint, "must be host:port, without a scheme (see ZHUCUN_S3_SECURE)"}
+		}
+		if c.S3AccessKey == "" || c.S3SecretKey == "" {
+			return &configError{"ZHUCUN_S3_ACCESS_KEY", c.S3AccessKey, "an S3 endpoint needs ZHUCUN_S3_ACCESS_KEY and ZHUCUN_S3_SECRET_KEY"}
+		}
+		if l := len(c.S3Bucket); l < 3 || l > 63 || strings.Trim(c.S3Bucket, "abcdefghijklmnopqrstuvwxyz0123456789.-") != "" {
+			return &configError{"ZHUCUN_S3_BUCKET", c.S3Bucket, "must be an S3 bucket name (3–63 lower-case letters, digits, dots and hyphens)"}
+		}
+	}
+	if c.S3Secure, err = strconv.ParseBool(secure); err != nil {
+		return &configError{"ZHUCUN_S3_SECURE", secure, "must be true or false"}
+	}
+	if c.PhotoMaxBytes, err = strconv.ParseInt(maxBytes, 10, 64); err != nil || c.PhotoMaxBytes < 1024 || c.PhotoMaxBytes > 1<<30 {
+		return &configError{"ZHUCUN_PHOTO_MAX_BYTES", maxBytes, "must be a number of bytes from 1024 to 1073741824"}
+	}
+	if c.PhotoURLTTL, err = parseDuration(urlTTL, time.Second, time.Hour); err != nil {
+		return &configError{"ZHUCUN_PHOTO_URL_TTL", urlTTL, err.Error()}
+	}
+	if c.PhotoUploadTTL, err = parseDuration(uploadTTL, time.Minute, 7*24*time.Hour); err != nil {
+		return &configError{"ZHUCUN_PHOTO_UPLOAD_TTL", uploadTTL, err.Error()}
+	}
+	if c.PhotoTimeFar, err = parseDuration(timeFar, 0, 365*24*time.Hour); err != nil {
+		return &configError{"ZHUCUN_PHOTO_TIME_FAR", timeFar, err.Error()}
+	}
+	if c.PhotoFarMetres, err = strconv.ParseFloat(farMetres, 64); err != nil || c.PhotoFarMetres < 0 || c.PhotoFarMetres > 1e7 {
+		return &configError{"ZHUCUN_PHOTO_FAR_METRES", farMetres, "must be a number of metres from 0 to 10000000"}
+	}
+	return nil
 }
 
 func parseDuration(s string, lo, hi time.Duration) (time.Duration, error) {

@@ -19,6 +19,7 @@ import (
 	"zhucun/api"
 	"zhucun/domain"
 	"zhucun/passwd"
+	"zhucun/storage/blob/blobtest"
 	"zhucun/storage/mongo"
 	"zhucun/storage/testdb"
 	"zhucun/wechat"
@@ -52,6 +53,8 @@ type env struct {
 	wechat *fakeWeChat
 	logs   *bytes.Buffer
 	clock  *clock
+	blobs  domain.BlobStore
+	photos domain.PhotoService
 }
 
 // clock is a settable test clock.
@@ -82,6 +85,11 @@ func testConfig(t testing.TB) Config {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// With a test S3 server (CI starts versitygw), every test keeps its
+	// photos there, in a fresh bucket; else on local disk.
+	if s3 := blobtest.S3Config(); s3 != nil {
+		cfg.S3Endpoint, cfg.S3AccessKey, cfg.S3SecretKey, cfg.S3Bucket = s3.Endpoint, s3.AccessKey, s3.SecretKey, s3.Bucket
+	}
 	return cfg
 }
 
@@ -99,22 +107,28 @@ func newEnvWith(t testing.TB, edit func(*Config)) *env {
 	cfg := testConfig(t)
 	cfg.WeChatAppID, cfg.WeChatSecret = "wxapp", "wxsecret"
 	cfg.WeChatBase = fw.srv.URL
+	cfg.DataDir = t.TempDir()
 	if edit != nil {
 		edit(&cfg)
 	}
+	blobs, _, err := openBlobs(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	logs := &bytes.Buffer{}
 	clk := &clock{now: time.Now().UTC().Truncate(time.Millisecond)}
-	a, _, err := build(cfg, deps{
+	b, err := build(cfg, deps{
 		store: store, now: clk.Now, hasher: passwd.Fast(), wechat: newWeChat(cfg),
 		log:    slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil)),
 		secret: []byte("test-secret-test-secret-test-secret!"),
 		phone:  domain.ThrottlePolicy{Free: 3, Base: time.Second, Max: time.Minute, Window: time.Hour, MaxKeys: 1000},
 		addr:   domain.ThrottlePolicy{Free: 50, Base: time.Second, Max: time.Minute, Window: time.Hour, MaxKeys: 1000},
+		blobs:  blobs,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{api: a, store: store, spec: loadSpec(t), wechat: fw, logs: logs, clock: clk}
+	return &env{api: b.api, store: store, spec: loadSpec(t), wechat: fw, logs: logs, clock: clk, blobs: blobs, photos: b.photos}
 }
 
 type lockedWriter struct {
@@ -284,6 +298,8 @@ type fixture struct {
 	adminPhone, adminPass  string
 	phones                 map[domain.Role]string
 	c                      *campaignFixture // set by tests that build it
+	// blobURL signs a link to a stored object as the photo service does.
+	blobURL func(key string) string
 }
 
 const testPassword = "pass-word-1"
@@ -297,6 +313,7 @@ func (e *env) fixture(t testing.TB) *fixture {
 	}
 	f := &fixture{tokens: map[domain.Role]string{}, ids: map[domain.Role]string{}, phones: map[domain.Role]string{},
 		adminPhone: "13900000000", adminPass: testPassword}
+	f.blobURL = func(key string) string { return e.photos.Signer.URL(key, "image/jpeg", e.clock.Now().Add(time.Minute)) }
 	f.tokens[domain.RoleAdmin] = e.login(t, f.adminPhone, testPassword)
 	admin := f.tokens[domain.RoleAdmin]
 	mk := func(path string, body any) string {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
 	"zhucun/domain"
 	"zhucun/passwd"
+	"zhucun/storage/blob"
 )
 
 // serve runs the API until ctx is cancelled (SIGTERM, SIGINT), then drains
@@ -29,11 +31,13 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	}
 	defer st.close(context.WithoutCancel(ctx))
 	now := func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
-	a, users, err := build(cfg, deps{store: st.db, now: now, hasher: passwd.Default(), wechat: newWeChat(cfg), log: log,
-		secret: secret, phone: domain.DefaultPhonePolicy, addr: domain.DefaultAddrPolicy})
+	b, err := build(cfg, deps{store: st.db, now: now, hasher: passwd.Default(), wechat: newWeChat(cfg), log: log,
+		secret: secret, phone: domain.DefaultPhonePolicy, addr: domain.DefaultAddrPolicy, blobs: st.blobs})
 	if err != nil {
 		return err
 	}
+	a, users := b.api, b.users
+	go sweepPhotos(ctx, b.photos, st.blobs, log)
 	if cfg.AdminPhone != "" {
 		created, err := users.EnsureAdmin(ctx, cfg.AdminPhone, cfg.AdminPassword)
 		if err != nil {
@@ -51,7 +55,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 			errc <- a.App.Listen(cfg.Addr)
 		}
 	}()
-	log.Info("zhucun listening", "addr", cfg.Addr, "store", st.backend, "dataDir", cfg.DataDir,
+	log.Info("zhucun listening", "addr", cfg.Addr, "store", st.backend, "photos", st.photos, "dataDir", cfg.DataDir,
 		"version", buildVersion(), "startupMs", time.Since(start).Milliseconds())
 	fmt.Fprintf(stdout, "zhucun %s listening on %s (%s)\n", buildVersion(), cfg.Addr, st.backend)
 	select {
@@ -64,4 +68,25 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 		log.Error("shutdown", "err", err)
 	}
 	return nil
+}
+
+// sweepPhotos removes, every ten minutes, photos whose bytes never came
+// within a day, and temporary files a crash left in the local photo store.
+func sweepPhotos(ctx context.Context, photos domain.PhotoService, blobs domain.BlobStore, log *slog.Logger) {
+	for {
+		n, err := photos.Sweep(ctx)
+		if err != nil && ctx.Err() == nil {
+			log.Error("sweeping pending photos", "err", err)
+		} else if n > 0 {
+			log.Info("removed photos never uploaded", "count", n)
+		}
+		if l, ok := blobs.(*blob.Local); ok {
+			_ = l.CleanTemp(time.Hour)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Minute):
+		}
+	}
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -16,6 +18,8 @@ import (
 	"zhucun"
 	"zhucun/api"
 	"zhucun/domain"
+	"zhucun/media"
+	"zhucun/storage/blob"
 	"zhucun/storage/embedded"
 	"zhucun/storage/mongo"
 	"zhucun/wechat"
@@ -26,6 +30,8 @@ type stores struct {
 	db       *mongo.Store
 	embedded *embedded.Server
 	backend  string
+	blobs    domain.BlobStore
+	photos   string // where photos are kept
 }
 
 // openStores connects to the configured MongoDB, or starts FerretDB
@@ -48,7 +54,24 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (*stores, err
 		return nil, err
 	}
 	st.db = db
+	if st.blobs, st.photos, err = openBlobs(ctx, cfg); err != nil {
+		st.close(ctx)
+		return nil, err
+	}
 	return st, nil
+}
+
+// openBlobs opens the S3 bucket when an endpoint is set, else the local
+// photo directory under the data directory.
+func openBlobs(ctx context.Context, cfg Config) (domain.BlobStore, string, error) {
+	if cfg.S3Endpoint == "" {
+		dir := filepath.Join(cfg.DataDir, "photos")
+		l, err := blob.NewLocal(dir)
+		return l, "local disk " + dir, err
+	}
+	s3, err := blob.NewS3(ctx, blob.S3Config{Endpoint: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey,
+		Bucket: cfg.S3Bucket, Region: cfg.S3Region, Secure: cfg.S3Secure})
+	return s3, "S3 " + cfg.S3Endpoint + "/" + cfg.S3Bucket, err
 }
 
 func (st *stores) close(ctx context.Context) {
@@ -107,6 +130,14 @@ type deps struct {
 	secret []byte
 	phone  domain.ThrottlePolicy
 	addr   domain.ThrottlePolicy
+	blobs  domain.BlobStore
+}
+
+// built is the wired server and the services its caller drives.
+type built struct {
+	api    *api.API
+	users  domain.UserService
+	photos domain.PhotoService
 }
 
 // userService is the account service on a store, for the server and the shell.
@@ -115,12 +146,12 @@ func userService(store *mongo.Store, hasher domain.PasswordHasher, now domain.Cl
 }
 
 // build wires the domain services and the HTTP layer.
-func build(cfg Config, d deps) (*api.API, domain.UserService, error) {
+func build(cfg Config, d deps) (built, error) {
 	users := userService(d.store, d.hasher, d.now)
 	audit := users.Audit
 	dummy, err := d.hasher.Hash(hex.EncodeToString([]byte(time.Now().String())))
 	if err != nil {
-		return nil, users, err
+		return built{}, err
 	}
 	auth := domain.AuthService{
 		Users: d.store, Sessions: d.store, Hasher: d.hasher, WeChat: d.wechat,
@@ -129,10 +160,21 @@ func build(cfg Config, d deps) (*api.API, domain.UserService, error) {
 	}
 	catalogues := domain.CatalogueService{Store: d.store, Audit: audit, Now: d.now}
 	if err := catalogues.Seed(context.Background()); err != nil {
-		return nil, users, err
+		return built{}, err
 	}
 	ledger := domain.LedgerService{Problems: d.store, Targets: d.store, Teams: d.store, Campaigns: d.store, Org: d.store,
 		Catalogues: d.store, Audit: audit, Now: d.now, Loc: cfg.TZ}
+	photos := domain.PhotoService{Records: d.store, Pending: d.store, Index: d.store, Org: d.store, Blobs: d.blobs,
+		Inspect: media.Inspector(cfg.TZ), Audit: audit, Now: d.now, MaxBytes: cfg.PhotoMaxBytes,
+		Signer:    domain.BlobURLSigner{Key: hmacKey(d.secret, "photo links"), Base: "/api/v1/blobs/"},
+		UploadTTL: cfg.PhotoUploadTTL, URLTTL: cfg.PhotoURLTTL, PendingTTL: 24 * time.Hour,
+		TimeTolerance: cfg.PhotoTimeFar, Distance: cfg.PhotoFarMetres, Inspecting: make(chan struct{}, 2)}
+	ready := func(ctx context.Context) error {
+		if err := d.store.Ping(ctx); err != nil {
+			return err
+		}
+		return d.blobs.Ping(ctx)
+	}
 	a := api.New(api.Config{
 		Location: cfg.TZ,
 		Version:  buildVersion(), JWTSecret: d.secret, AccessTTL: cfg.AccessTTL,
@@ -140,18 +182,25 @@ func build(cfg Config, d deps) (*api.API, domain.UserService, error) {
 		TLS: cfg.TLSCertFile != "", Spec: zhucun.OpenAPI, Logger: d.log,
 	}, api.Services{
 		Org:   domain.OrgService{Store: d.store, Audit: audit, Now: d.now},
-		Users: users, Auth: auth, Audit: audit, Ready: d.store.Ping, Now: d.now,
+		Users: users, Auth: auth, Audit: audit, Ready: ready, Now: d.now, Photos: photos,
 		Catalogues: catalogues,
 		Campaigns:  domain.CampaignService{Store: d.store, Org: d.store, Catalogues: d.store, Audit: audit, Now: d.now},
 		Ledger:     ledger,
 		Teams: domain.TeamService{Store: d.store, Campaigns: d.store, Org: d.store, Users: d.store, Problems: d.store,
 			Catalogue: d.store, Audit: audit, Now: d.now},
 		Trainings: domain.TrainingService{Store: d.store, Users: d.store, Audit: audit, Now: d.now},
-		Field: domain.FieldService{Records: d.store, Org: d.store, Users: d.store, Teams: d.store, Audit: audit, Now: d.now,
+		Field: domain.FieldService{Records: d.store, Org: d.store, Users: d.store, Teams: d.store, Audit: audit, Now: d.now, Photos: d.store,
 			MaxSkew: cfg.MaxSkew, Backfill: cfg.Backfill},
 		OnPost: domain.OnPostService{Plans: d.store, Users: users, Records: d.store, Now: d.now, Loc: cfg.TZ},
 	})
-	return a, users, nil
+	return built{api: a, users: users, photos: photos}, nil
+}
+
+// hmacKey derives a key for one purpose from the server secret.
+func hmacKey(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
 }
 
 func newWeChat(cfg Config) domain.WeChat {

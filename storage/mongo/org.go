@@ -34,6 +34,7 @@ type villageRow struct {
 	TownID    string    `bson:"townId"`
 	Kind      string    `bson:"kind"`
 	Code      string    `bson:"code,omitempty"`
+	Location  *geoRow   `bson:"location,omitempty"`
 	CreatedAt time.Time `bson:"createdAt"`
 	UpdatedAt time.Time `bson:"updatedAt"`
 }
@@ -41,12 +42,20 @@ type villageRow struct {
 func (r villageRow) id() string { return r.ID }
 
 func toVillageRow(v domain.Village) villageRow {
-	return villageRow{ID: v.ID, Name: v.Name, TownID: v.TownID, Kind: string(v.Kind), Code: v.Code, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
+	row := villageRow{ID: v.ID, Name: v.Name, TownID: v.TownID, Kind: string(v.Kind), Code: v.Code, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
+	if v.Location != nil {
+		row.Location = &geoRow{Lat: v.Location.Lat, Lng: v.Location.Lng}
+	}
+	return row
 }
 
 func toVillage(r villageRow) domain.Village {
-	return domain.Village{ID: r.ID, Name: r.Name, TownID: r.TownID, Kind: domain.VillageKind(r.Kind), Code: r.Code,
+	v := domain.Village{ID: r.ID, Name: r.Name, TownID: r.TownID, Kind: domain.VillageKind(r.Kind), Code: r.Code,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+	if r.Location != nil {
+		v.Location = &domain.GeoPoint{Lat: r.Location.Lat, Lng: r.Location.Lng}
+	}
+	return v
 }
 
 // InsertTown adds a town; ErrDuplicate when the name is taken.

@@ -264,6 +264,7 @@ type recordRow struct {
 	Project   *projectRow       `bson:"project,omitempty"`
 	Fund      *fundRow          `bson:"fund,omitempty"`
 	Update    *projectUpdateRow `bson:"projectUpdate,omitempty"`
+	Photo     *photoRow         `bson:"photo,omitempty"`
 	// Audit is the entry of the create, carried in the inbox until the
 	// mover writes it to the audit trail.
 	Audit *auditRow `bson:"audit,omitempty"`
@@ -302,6 +303,9 @@ func toRecordRow(r domain.Record) recordRow {
 	if p := r.ProjectUpdate; p != nil {
 		u := projectUpdateRow(*p)
 		row.Update, row.ProjectID = &u, p.ProjectID
+	}
+	if p := r.Photo; p != nil {
+		row.Photo, row.Kind = toPhotoRow(*p), p.Status
 	}
 	return row
 }
@@ -348,6 +352,10 @@ func toRecord(row recordRow) domain.Record {
 	if p := row.Update; p != nil {
 		u := domain.ProjectUpdate(*p)
 		r.ProjectUpdate = &u
+	}
+	if p := row.Photo; p != nil {
+		ph := toPhoto(*p)
+		r.Photo = &ph
 	}
 	return r
 }
@@ -408,6 +416,9 @@ func (s *Store) CreateRecord(ctx context.Context, r domain.Record, audit *domain
 	if err != nil && !errors.Is(err, domain.ErrDuplicate) {
 		return domain.Record{}, fmt.Errorf("create record: %w", err)
 	}
+	if err == nil {
+		s.notePhoto(out)
+	}
 	return out, err
 }
 
@@ -451,6 +462,7 @@ func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Reco
 		if err != nil {
 			return domain.Record{}, fmt.Errorf("replace record: %w", err)
 		}
+		s.notePhoto(r)
 		return r, nil
 	} else if !errors.Is(err, domain.ErrNotFound) {
 		return domain.Record{}, fmt.Errorf("replace record: %w", err)
@@ -462,6 +474,7 @@ func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Reco
 	if err != nil {
 		return domain.Record{}, fmt.Errorf("replace record: %w", err)
 	}
+	s.notePhoto(r)
 	if err := s.updateHead(ctx, r.VillageID, []recordRow{toRecordRow(r)}); err != nil {
 		return domain.Record{}, fmt.Errorf("replace record: %w", err)
 	}

@@ -71,6 +71,7 @@ type Store struct {
 	moveErrs     atomic.Int64 // failed mover rounds (retried)
 	log          *slog.Logger
 	heads        headLocks
+	photos       photoIndex
 }
 
 var (
