@@ -39,6 +39,7 @@ type problemJSON struct {
 	Status      string    `json:"status"`
 	Resolution  string    `json:"resolution,omitempty"`
 	ResolvedAt  string    `json:"resolvedAt,omitempty"`
+	PhotoIDs    []string  `json:"photoIds,omitempty"`
 	CreatedBy   string    `json:"createdBy"`
 	CreatedAt   time.Time `json:"createdAt"`
 	UpdatedAt   time.Time `json:"updatedAt"`
@@ -48,19 +49,20 @@ type problemJSON struct {
 func toProblemJSON(p domain.Problem) problemJSON { return problemJSON(p) }
 
 type problemReq struct {
-	CampaignID  *string `json:"campaignId"`
-	Aspect      *string `json:"aspect"`
-	Description *string `json:"description"`
-	Source      *string `json:"source"`
-	Status      *string `json:"status"`
-	Resolution  *string `json:"resolution"`
-	ResolvedAt  *string `json:"resolvedAt"`
-	Version     *int    `json:"version"`
+	CampaignID  *string   `json:"campaignId"`
+	Aspect      *string   `json:"aspect"`
+	Description *string   `json:"description"`
+	Source      *string   `json:"source"`
+	Status      *string   `json:"status"`
+	Resolution  *string   `json:"resolution"`
+	ResolvedAt  *string   `json:"resolvedAt"`
+	PhotoIDs    *[]string `json:"photoIds"`
+	Version     *int      `json:"version"`
 }
 
 func (r problemReq) input() domain.ProblemInput {
 	return domain.ProblemInput{CampaignID: r.CampaignID, Aspect: r.Aspect, Description: r.Description, Source: r.Source,
-		Status: r.Status, Resolution: r.Resolution, ResolvedAt: r.ResolvedAt}
+		Status: r.Status, Resolution: r.Resolution, ResolvedAt: r.ResolvedAt, PhotoIDs: r.PhotoIDs}
 }
 
 func (s *server) createProblem(c *fiber.Ctx) error {

@@ -53,6 +53,7 @@ type Problem struct {
 	Status      string
 	Resolution  string
 	ResolvedAt  string // YYYY-MM-DD
+	PhotoIDs    []string
 	CreatedBy   string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
@@ -88,6 +89,9 @@ type LedgerService struct {
 	Audit      Auditor
 	Now        Clock
 	Loc        *time.Location // the campaign's time zone, for dates
+	// Photos and Records, when set, refuse photo ids of another village's photos.
+	Photos  PhotoIndex
+	Records RecordStore
 }
 
 // village returns a village in the caller's scope.
@@ -108,6 +112,7 @@ type ProblemInput struct {
 	Status      *string
 	Resolution  *string
 	ResolvedAt  *string
+	PhotoIDs    *[]string
 }
 
 func set(dst *string, src *string) {
@@ -125,6 +130,15 @@ func (s LedgerService) checkProblem(ctx context.Context, p *Problem, in ProblemI
 	set(&p.Status, in.Status)
 	set(&p.Resolution, in.Resolution)
 	set(&p.ResolvedAt, in.ResolvedAt)
+	if in.PhotoIDs != nil {
+		p.PhotoIDs = *in.PhotoIDs
+	}
+	fieldCheck{v: &v}.photos(p.PhotoIDs)
+	if v.OK() {
+		if err := CheckPhotoRefs(ctx, s.Photos, s.Records, &v, "photoIds", p.VillageID, p.PhotoIDs); err != nil {
+			return err
+		}
+	}
 	if v.Required("aspect", p.Aspect) {
 		if err := checkCodes(ctx, s.Catalogues, &v, "aspect", CatProblemAspects, []string{p.Aspect}); err != nil {
 			return err

@@ -196,6 +196,15 @@ func TestPhotoUploadThroughAPI(t *testing.T) {
 		if !strings.Contains(string(other.body), "photoIds[0]") {
 			t.Fatalf("the refusal does not name the field: %s", other.body)
 		}
+		// So do problems.
+		problem := func(village string) *resp {
+			return e.do(t, req{method: "POST", path: "/api/v1/villages/" + village + "/problems", token: f.tokens[domain.RoleAdmin],
+				body: map[string]any{"aspect": "disunity", "description": "两委班子不团结", "source": "field_check", "photoIds": []string{id}}})
+		}
+		if p := problem(f.villA1); p.status != 201 || len(p.json["photoIds"].([]any)) != 1 {
+			t.Fatalf("problem citing its village's photo: %d %s", p.status, p.body)
+		}
+		want(t, problem(f.villB1), 422, "validation_failed")
 		// Deleting one record leaves the photo to the other.
 		want(t, e.do(t, req{method: "DELETE", path: "/api/v1/reports/" + a.str("id"), token: cadre, header: map[string]string{"If-Match": `"1"`}}), 204)
 		got = e.do(t, req{method: "GET", path: "/api/v1/reports/" + b.str("id"), token: cadre})

@@ -163,7 +163,7 @@ func build(cfg Config, d deps) (built, error) {
 		return built{}, err
 	}
 	ledger := domain.LedgerService{Problems: d.store, Targets: d.store, Teams: d.store, Campaigns: d.store, Org: d.store,
-		Catalogues: d.store, Audit: audit, Now: d.now, Loc: cfg.TZ}
+		Catalogues: d.store, Audit: audit, Now: d.now, Loc: cfg.TZ, Photos: d.store, Records: d.store}
 	photos := domain.PhotoService{Records: d.store, Pending: d.store, Index: d.store, Org: d.store, Blobs: d.blobs,
 		Inspect: media.Inspector(cfg.TZ), Audit: audit, Now: d.now, MaxBytes: cfg.PhotoMaxBytes,
 		Signer:    domain.BlobURLSigner{Key: hmacKey(d.secret, "photo links"), Base: "/api/v1/blobs/"},

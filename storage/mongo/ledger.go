@@ -24,6 +24,7 @@ type problemRow struct {
 	Status      string    `bson:"status"`
 	Resolution  string    `bson:"resolution,omitempty"`
 	ResolvedAt  string    `bson:"resolvedAt,omitempty"`
+	PhotoIDs    []string  `bson:"photoIds,omitempty"`
 	CreatedBy   string    `bson:"createdBy"`
 	CreatedAt   time.Time `bson:"createdAt"`
 	UpdatedAt   time.Time `bson:"updatedAt"`
