@@ -138,6 +138,10 @@ func (s *server) readUpload(c *fiber.Ctx) (domain.Record, bool, error) {
 		}
 		switch part.FormName() {
 		case "file":
+			if villageID == "" {
+				return domain.Record{}, false, newError(domain.KindInvalid, "validation_failed", "the request has invalid fields",
+					domain.FieldError{Field: "villageId", Code: domain.FieldRequired, Message: "send villageId before the file (or as a query parameter)"})
+			}
 			return s.svc.Photos.Upload(ctx(c), caller(c), villageID, id, part)
 		case "villageId", "id":
 			b, err := io.ReadAll(io.LimitReader(part, 200))
