@@ -83,7 +83,7 @@ func (s *Store) moveOnce(ctx context.Context) (int, error) {
 	dirs := map[string][]any{}
 	ids := make([]string, len(rows))
 	for i, r := range rows {
-		r.Audit = nil // stays in the audit trail only
+		r.Audit, r.Stat = nil, nil // stay in the audit trail and the count log only
 		groups[r.VillageID] = append(groups[r.VillageID], r)
 		col := dirCollection(r.ID)
 		dirs[col] = append(dirs[col], dirRow{ID: r.ID, VillageID: r.VillageID, Type: r.Type})
@@ -140,6 +140,18 @@ func (s *Store) moveOnce(ctx context.Context) (int, error) {
 	}
 	if len(audits) > 0 {
 		if _, err := s.insertManyDups(ctx, colAudit, audits); err != nil {
+			return 0, err
+		}
+	}
+	// The creates' deltas of the counts, before their inbox documents go.
+	var stats []any
+	for i := range rows {
+		if rows[i].Stat != nil {
+			stats = append(stats, *rows[i].Stat)
+		}
+	}
+	if len(stats) > 0 {
+		if _, err := s.insertManyDups(ctx, colStatLog, stats); err != nil {
 			return 0, err
 		}
 	}

@@ -268,6 +268,9 @@ type recordRow struct {
 	// Audit is the entry of the create, carried in the inbox until the
 	// mover writes it to the audit trail.
 	Audit *auditRow `bson:"audit,omitempty"`
+	// Stat is the create's delta of the counts, carried in the inbox until
+	// the mover writes it to the count log (stats.go).
+	Stat *statEntryRow `bson:"stat,omitempty"`
 }
 
 func toRecordRow(r domain.Record) recordRow {
@@ -398,10 +401,15 @@ func (s *Store) CreateRecord(ctx context.Context, r domain.Record, audit *domain
 			a := toAuditRow(*audit)
 			row.Audit = &a
 		}
+		delta := domain.StatDelta(nil, r, s.loc)
+		if len(delta) > 0 {
+			row.Stat = &statEntryRow{Seq: seq, Village: r.VillageID, Town: r.TownID, Events: toEventRows(delta)}
+		}
 		ierr := s.batcherFor(colInbox).insert(ctx, row)
 		if !errors.Is(ierr, domain.ErrDuplicate) {
 			if ierr == nil {
 				out = r
+				s.pushStat(seq, r.VillageID, r.TownID, delta)
 			}
 			return ierr
 		}
@@ -452,11 +460,9 @@ func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Reco
 	defer lock.Unlock()
 	if in, err := findOne[recordRow](ctx, s, colInbox, bson.D{{Key: "_id", Value: r.ID}}); err == nil {
 		// Not moved yet: the mover, which waits for this lock, moves the new
-		// version, and the create's audit entry that rides with it.
-		err := s.sequenced(ctx, func(seq int64) error {
-			r.Seq = seq
-			row := toRecordRow(r)
-			row.Audit = in.Audit
+		// version, and the create's audit entry and counts that ride with it.
+		err := s.replaceCounted(ctx, in, &r, func(row recordRow) error {
+			row.Audit, row.Stat = in.Audit, in.Stat
 			return replaceVersion(ctx, s, colInbox, r.ID, r.Version, row)
 		})
 		if err != nil {
@@ -467,9 +473,13 @@ func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Reco
 	} else if !errors.Is(err, domain.ErrNotFound) {
 		return domain.Record{}, fmt.Errorf("replace record: %w", err)
 	}
-	err := s.sequenced(ctx, func(seq int64) error {
-		r.Seq = seq
-		return replaceVersion(ctx, s, recordCollection(r.VillageID), r.ID, r.Version, toRecordRow(r))
+	col := recordCollection(r.VillageID)
+	old, err := findOne[recordRow](ctx, s, col, bson.D{{Key: "_id", Value: r.ID}})
+	if err != nil {
+		return domain.Record{}, fmt.Errorf("replace record: %w", err)
+	}
+	err = s.replaceCounted(ctx, old, &r, func(row recordRow) error {
+		return replaceVersion(ctx, s, col, r.ID, r.Version, row)
 	})
 	if err != nil {
 		return domain.Record{}, fmt.Errorf("replace record: %w", err)
@@ -479,6 +489,32 @@ func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Reco
 		return domain.Record{}, fmt.Errorf("replace record: %w", err)
 	}
 	return r, nil
+}
+
+// replaceCounted writes a new version of a record with its delta of the
+// counts: the delta's intent first, then the record, then the delta to the
+// in-memory counts (stats.go).
+func (s *Store) replaceCounted(ctx context.Context, old recordRow, r *domain.Record, write func(row recordRow) error) error {
+	if old.Version != r.Version-1 {
+		return domain.ErrStale
+	}
+	prev := toRecord(old)
+	delta := domain.StatDelta(&prev, *r, s.loc)
+	return s.sequenced(ctx, func(seq int64) error {
+		r.Seq = seq
+		if err := s.logIntent(ctx, seq, *r, delta); err != nil {
+			return err
+		}
+		if s.crash.afterIntent {
+			return errCrash
+		}
+		if err := write(toRecordRow(*r)); err != nil {
+			s.dropIntent(seq, delta)
+			return err
+		}
+		s.pushStat(seq, r.VillageID, r.TownID, delta)
+		return nil
+	})
 }
 
 // GetRecord finds a record through the directory.

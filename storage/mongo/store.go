@@ -72,7 +72,19 @@ type Store struct {
 	log          *slog.Logger
 	heads        headLocks
 	photos       photoIndex
+	stats        *statBook
+	loc          *time.Location // the campaign's time zone, for the days counts fall on
+	crash        crashPoints    // tests only: stop as a crash would at these points
 }
+
+// crashPoints let tests stop the store between two writes, as a crash would.
+type crashPoints struct {
+	afterIntent bool // an edit's count intent is written, its record not
+	flushDocs   int  // a flush writes this many documents and stops (0: all)
+}
+
+// errCrash is the test crash.
+var errCrash = errors.New("test crash")
 
 var (
 	_ domain.OrgStore     = (*Store)(nil)
@@ -87,6 +99,8 @@ type Options struct {
 	Timeout time.Duration
 	// Logger receives errors of background work (the inbox mover); nil discards them.
 	Logger *slog.Logger
+	// Location is the campaign's time zone, for the days counts fall on; nil means Asia/Shanghai.
+	Location *time.Location
 }
 
 // Open connects to uri, selects database name, checks the server answers
@@ -106,7 +120,13 @@ func Open(ctx context.Context, uri, name string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to MongoDB: %w", err)
 	}
-	s := &Store{client: client, db: client.Database(name), timeout: o.Timeout, cache: newCaches(), stop: make(chan struct{}), log: o.Logger}
+	s := &Store{client: client, db: client.Database(name), timeout: o.Timeout, cache: newCaches(), stop: make(chan struct{}), log: o.Logger,
+		loc: o.Location, stats: newStatBook()}
+	if s.loc == nil {
+		if s.loc, err = time.LoadLocation("Asia/Shanghai"); err != nil {
+			s.loc = time.FixedZone("CST", 8*3600)
+		}
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -118,13 +138,21 @@ func Open(ctx context.Context, uri, name string, o Options) (*Store, error) {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, err
 	}
+	if err := s.recoverStats(ctx); err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, err
+	}
 	s.startMover()
+	s.startStats()
 	return s, nil
 }
 
-// Close stops the group inserts and disconnects.
+// Close stops the background work, writes the counts and disconnects.
 func (s *Store) Close(ctx context.Context) error {
 	s.stopBatchers()
+	if err := s.flushStats(ctx); err != nil {
+		s.log.Error("writing the counts on close", "err", err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	if err := s.client.Disconnect(ctx); err != nil {

@@ -1,0 +1,271 @@
+package domain
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Event metrics: counted from field records, each event on the day of its
+// own date (occurredAt, identifiedAt, resolvedAt, receivedOn …) in the
+// campaign's time zone. The store keeps them per village, town and the
+// district, per day and per standard period.
+const (
+	MLeaderResearch      = iota // leader_research_visits
+	MUnitResearch               // unit_research_visits (people)
+	MCommitteeMeetings          // committee_meetings
+	MMeetings                   // meetings
+	MPartyMembersVisited        // party_members_visited
+	MHouseholdsVisited          // households_visited
+	MConflictsIdentified        // conflicts_identified
+	MDisputesResolved           // disputes_resolved
+	MLossesRecoveredFen         // losses_recovered_fen
+	MReserveCandidates          // reserve_candidates
+	MFundsFen                   // funds_fen
+	MCheckins                   // checkins: days a cadre checked in, once per cadre, day and village
+	MPhotos                     // photos completed
+	MProjectsStarted            // projects started (for projects_active)
+	MProjectsCompleted          // projects completed (for projects_active)
+	NumEventMetrics
+)
+
+// EventMetricNames names the event metrics, by index.
+var EventMetricNames = [NumEventMetrics]string{
+	"leader_research_visits", "unit_research_visits", "committee_meetings", "meetings", "party_members_visited",
+	"households_visited", "conflicts_identified", "disputes_resolved", "losses_recovered_fen", "reserve_candidates",
+	"funds_fen", "checkins", "photos", "projects_started", "projects_completed",
+}
+
+// MetricNames are the metrics a summary answers, in order.
+var MetricNames = []string{
+	"leader_research_visits", "unit_research_visits", "committee_meetings", "meetings", "party_members_visited",
+	"households_visited", "conflicts_identified", "disputes_resolved", "losses_recovered_fen", "reserve_candidates",
+	"targets_set", "targets_done", "targets_overdue", "problems_listed", "problems_resolved", "projects_active",
+	"funds_fen", "checkins", "onpost_rate", "photos",
+}
+
+// StatEvent is one record's contribution to one day's count.
+type StatEvent struct {
+	Day    string // YYYY-MM-DD in the campaign's time zone
+	Metric int
+	N      int64
+	// Cadre is set on checkins: a cadre's checkins of one day and village
+	// count as one day.
+	Cadre string
+}
+
+// Counts are the event metrics of a scope and period, by index.
+type Counts [NumEventMetrics]int64
+
+// Contribution is what a record adds to the counts: nothing when it is
+// deleted; its events on the days of their own dates.
+func Contribution(r Record, loc *time.Location) []StatEvent {
+	if r.Deleted {
+		return nil
+	}
+	day := func(t time.Time) string { return t.In(loc).Format(DateLayout) }
+	var out []StatEvent
+	add := func(d string, m int, n int64) {
+		if d != "" && n != 0 {
+			out = append(out, StatEvent{Day: d, Metric: m, N: n})
+		}
+	}
+	switch {
+	case r.Report != nil:
+		p, d := r.Report, day(r.Report.OccurredAt)
+		switch p.Kind {
+		case KindLeaderResearch:
+			add(d, MLeaderResearch, 1)
+		case KindUnitResearch:
+			add(d, MUnitResearch, int64(max(p.People, 1)))
+		case KindMeeting:
+			add(d, MMeetings, 1)
+			if p.MeetingType == "two_committees" {
+				add(d, MCommitteeMeetings, 1)
+			}
+		case KindVisit:
+			switch p.Visitee {
+			case "party_member":
+				add(d, MPartyMembersVisited, int64(max(p.Count, 1)))
+			case "household":
+				add(d, MHouseholdsVisited, int64(max(p.Count, 1)))
+			}
+		case KindReserveCandidate:
+			add(d, MReserveCandidates, 1)
+		case KindCheckin:
+			out = append(out, StatEvent{Day: d, Metric: MCheckins, N: 1, Cadre: r.CreatedBy})
+		}
+	case r.Dispute != nil:
+		p := r.Dispute
+		add(day(p.IdentifiedAt), MConflictsIdentified, 1)
+		if p.Status == DisputeResolved && p.ResolvedAt != nil {
+			add(day(*p.ResolvedAt), MDisputesResolved, 1)
+			add(day(*p.ResolvedAt), MLossesRecoveredFen, p.LossesRecoveredFen)
+		}
+	case r.Fund != nil:
+		if ValidDate(r.Fund.ReceivedOn) {
+			add(r.Fund.ReceivedOn, MFundsFen, r.Fund.AmountFen)
+		}
+	case r.Project != nil:
+		p := r.Project
+		if p.Stage != StagePlanned && ValidDate(p.StartedOn) {
+			add(p.StartedOn, MProjectsStarted, 1)
+			if p.Stage == StageCompleted && ValidDate(p.CompletedOn) {
+				add(p.CompletedOn, MProjectsCompleted, 1)
+			}
+		}
+	case r.Photo != nil:
+		if r.Photo.Status == PhotoReady && r.Photo.CompletedAt != nil {
+			add(day(*r.Photo.CompletedAt), MPhotos, 1)
+		}
+	}
+	return out
+}
+
+// StatDelta is what a write changes in the counts: the new version's
+// contribution less the old one's (old nil for a create).
+func StatDelta(old *Record, next Record, loc *time.Location) []StatEvent {
+	type key struct {
+		day    string
+		metric int
+		cadre  string
+	}
+	sum := map[key]int64{}
+	var order []key
+	add := func(es []StatEvent, sign int64) {
+		for _, e := range es {
+			k := key{e.Day, e.Metric, e.Cadre}
+			if _, ok := sum[k]; !ok {
+				order = append(order, k)
+			}
+			sum[k] += sign * e.N
+		}
+	}
+	if old != nil {
+		add(Contribution(*old, loc), -1)
+	}
+	add(Contribution(next, loc), 1)
+	var out []StatEvent
+	for _, k := range order {
+		if n := sum[k]; n != 0 {
+			out = append(out, StatEvent{Day: k.day, Metric: k.metric, N: n, Cadre: k.cadre})
+		}
+	}
+	return out
+}
+
+// Period is a range of civil dates, both ends included.
+type Period struct {
+	ID       string // the DHIS2-style id, or "" for a custom range
+	From, To string // YYYY-MM-DD
+}
+
+var (
+	periodMonthRE   = regexp.MustCompile(`^(\d{4})(\d{2})$`)
+	periodQuarterRE = regexp.MustCompile(`^(\d{4})Q([1-4])$`)
+	periodHalfRE    = regexp.MustCompile(`^(\d{4})S([12])$`)
+	periodYearRE    = regexp.MustCompile(`^(\d{4})$`)
+)
+
+func monthRange(y, m1, m2 int) (string, string) {
+	from := time.Date(y, time.Month(m1), 1, 0, 0, 0, 0, time.UTC)
+	to := time.Date(y, time.Month(m2)+1, 0, 0, 0, 0, 0, time.UTC)
+	return from.Format(DateLayout), to.Format(DateLayout)
+}
+
+// ParsePeriod reads a DHIS2-style period id: 2026W05 (ISO week), 202603,
+// 2026Q1, 2026S1 or 2026.
+func ParsePeriod(id string) (Period, error) {
+	p := Period{ID: id}
+	atoi := func(s string) int { n, _ := strconv.Atoi(s); return n }
+	switch {
+	case weekRE.MatchString(id):
+		days, err := ParseWeek(id)
+		if err != nil {
+			return Period{}, err
+		}
+		p.From, p.To = days[0], days[6]
+	case periodMonthRE.MatchString(id):
+		m := periodMonthRE.FindStringSubmatch(id)
+		if mo := atoi(m[2]); mo >= 1 && mo <= 12 {
+			p.From, p.To = monthRange(atoi(m[1]), mo, mo)
+		}
+	case periodQuarterRE.MatchString(id):
+		m := periodQuarterRE.FindStringSubmatch(id)
+		q := atoi(m[2])
+		p.From, p.To = monthRange(atoi(m[1]), 3*q-2, 3*q)
+	case periodHalfRE.MatchString(id):
+		m := periodHalfRE.FindStringSubmatch(id)
+		h := atoi(m[2])
+		p.From, p.To = monthRange(atoi(m[1]), 6*h-5, 6*h)
+	case periodYearRE.MatchString(id):
+		p.From, p.To = monthRange(atoi(id), 1, 12)
+	}
+	if p.From == "" {
+		return Period{}, fmt.Errorf("period %q is not like 2026W05, 202603, 2026Q1, 2026S1 or 2026", id)
+	}
+	return p, nil
+}
+
+// Intervals for series.
+var Intervals = []string{"week", "month", "quarter", "half"}
+
+// PeriodsBetween lists the periods of an interval that overlap [from, to].
+func PeriodsBetween(interval, from, to string) ([]Period, error) {
+	if !slices.Contains(Intervals, interval) {
+		return nil, fmt.Errorf("interval must be week, month, quarter or half")
+	}
+	f, err1 := time.Parse(DateLayout, from)
+	t, err2 := time.Parse(DateLayout, to)
+	if err1 != nil || err2 != nil || t.Before(f) {
+		return nil, fmt.Errorf("from and to must be dates, from not after to")
+	}
+	var out []Period
+	for d := f; !d.After(t); {
+		var id string
+		switch interval {
+		case "week":
+			y, w := d.ISOWeek()
+			id = fmt.Sprintf("%04dW%02d", y, w)
+		case "month":
+			id = fmt.Sprintf("%04d%02d", d.Year(), d.Month())
+		case "quarter":
+			id = fmt.Sprintf("%04dQ%d", d.Year(), (int(d.Month())+2)/3)
+		case "half":
+			id = fmt.Sprintf("%04dS%d", d.Year(), (int(d.Month())+5)/6)
+		}
+		p, err := ParsePeriod(id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+		next, _ := time.Parse(DateLayout, p.To)
+		d = next.AddDate(0, 0, 1)
+		if len(out) > 400 {
+			return nil, fmt.Errorf("at most 400 periods in a series")
+		}
+	}
+	return out, nil
+}
+
+// StatDiff is a count that differs from a recount of the records.
+type StatDiff struct {
+	Scope, Day, Metric string
+	Have, Want         int64
+}
+
+// StatsStore answers counts from memory, kept exact by the store.
+type StatsStore interface {
+	// PeriodCounts returns a scope's event counts of a period ("d" the
+	// district, "t:<id>" a town, "v:<id>" a village).
+	PeriodCounts(ctx context.Context, scope string, p Period) (Counts, error)
+	// CumulativeCounts returns a scope's event counts of every day up to to.
+	CumulativeCounts(ctx context.Context, scope, to string) (Counts, error)
+	// VerifyStats recounts from the records and lists every difference.
+	VerifyStats(ctx context.Context) ([]StatDiff, error)
+	// RebuildStats replaces the counts with a recount.
+	RebuildStats(ctx context.Context) error
+}
