@@ -22,11 +22,13 @@ type catalogueItemJSON struct {
 	FromReport bool   `json:"fromReport"`
 	Active     bool   `json:"active"`
 	Order      int    `json:"order"`
+	Group      string `json:"group,omitempty"`
+	MaxScore   int    `json:"maxScore,omitempty"`
 }
 
 func toCatalogueItemJSON(it domain.CatalogueItem) catalogueItemJSON {
 	return catalogueItemJSON{Code: it.Code, Name: it.Name, Domain: it.Domain, UnitType: string(it.Unit),
-		FromReport: it.FromReport, Active: it.Active, Order: it.Order}
+		FromReport: it.FromReport, Active: it.Active, Order: it.Order, Group: it.Group, MaxScore: it.MaxScore}
 }
 
 func (s *server) listCatalogue(c *fiber.Ctx) error {
@@ -47,6 +49,8 @@ type catalogueReq struct {
 	UnitType *string `json:"unitType"`
 	Active   *bool   `json:"active"`
 	Order    *int    `json:"order"`
+	Group    *string `json:"group"`
+	MaxScore *int    `json:"maxScore"`
 }
 
 func (s *server) putCatalogueItem(c *fiber.Ctx) error {
@@ -55,7 +59,8 @@ func (s *server) putCatalogueItem(c *fiber.Ctx) error {
 		return err
 	}
 	it, created, err := s.svc.Catalogues.Put(ctx(c), caller(c), domain.CatalogueKind(c.Params("kind")), c.Params("code"),
-		domain.CatalogueInput{Name: req.Name, Domain: req.Domain, Unit: req.UnitType, Active: req.Active, Order: req.Order})
+		domain.CatalogueInput{Name: req.Name, Domain: req.Domain, Unit: req.UnitType, Active: req.Active, Order: req.Order,
+			Group: req.Group, MaxScore: req.MaxScore})
 	if err != nil {
 		return err
 	}

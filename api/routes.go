@@ -132,6 +132,12 @@ func (s *server) register(app *fiber.App) {
 	// Signed links to the local photo store's bytes: the signature is the credential.
 	s.handle(v1, fiber.MethodGet, "/blobs/:key", nil, s.blob)
 
+	s.handle(v1, fiber.MethodGet, "/stats/summary", allRoles, s.statsSummary)
+	s.handle(v1, fiber.MethodGet, "/stats/series", allRoles, s.statsSeries)
+	s.handle(v1, fiber.MethodGet, "/stats/villages", allRoles, s.statsVillages)
+	s.handle(v1, fiber.MethodPut, "/assessments/:villageId/:period", orgWriters, s.putAssessment)
+	s.handle(v1, fiber.MethodGet, "/assessments/:villageId/:period", allRoles, s.getAssessment)
+
 	s.handle(v1, fiber.MethodPost, "/sync", villageWriters, s.sync)
 	s.handle(v1, fiber.MethodGet, "/sync/changes", allRoles, s.changes)
 }

@@ -46,18 +46,20 @@ type Config struct {
 
 // Services are the domain services the handlers call.
 type Services struct {
-	Org        domain.OrgService
-	Users      domain.UserService
-	Auth       domain.AuthService
-	Audit      domain.Auditor
-	Catalogues domain.CatalogueService
-	Campaigns  domain.CampaignService
-	Ledger     domain.LedgerService
-	Teams      domain.TeamService
-	Trainings  domain.TrainingService
-	Field      domain.FieldService
-	OnPost     domain.OnPostService
-	Photos     domain.PhotoService
+	Org         domain.OrgService
+	Users       domain.UserService
+	Auth        domain.AuthService
+	Audit       domain.Auditor
+	Catalogues  domain.CatalogueService
+	Campaigns   domain.CampaignService
+	Ledger      domain.LedgerService
+	Teams       domain.TeamService
+	Trainings   domain.TrainingService
+	Field       domain.FieldService
+	OnPost      domain.OnPostService
+	Photos      domain.PhotoService
+	Stats       domain.StatsService
+	Assessments domain.AssessmentService
 	// Ready reports whether the backing stores answer.
 	Ready func(ctx context.Context) error
 	Now   domain.Clock

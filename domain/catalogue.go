@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -18,10 +19,22 @@ const (
 	CatProblemAspects CatalogueKind = "problem-aspects" // 问题方面
 	CatDomains        CatalogueKind = "domains"         // 任务领域
 	CatTasks          CatalogueKind = "tasks"           // 具体工作任务
+	CatIndicators     CatalogueKind = "indicators"      // 考核指标
 )
 
 // CatalogueKinds lists every catalogue.
-var CatalogueKinds = []CatalogueKind{CatManifestations, CatProblemAspects, CatDomains, CatTasks}
+var CatalogueKinds = []CatalogueKind{CatManifestations, CatProblemAspects, CatDomains, CatTasks, CatIndicators}
+
+// Indicator groups of the assessment (考核): 八大共性指标, 差异化指标, 加减分项目.
+const (
+	IndicatorCommon         = "common"
+	IndicatorDifferentiated = "differentiated"
+	IndicatorBonus          = "bonus"
+	IndicatorPenalty        = "penalty"
+)
+
+// IndicatorGroups lists the indicator groups.
+var IndicatorGroups = []string{IndicatorCommon, IndicatorDifferentiated, IndicatorBonus, IndicatorPenalty}
 
 // UnitType is the kind of a dispatching unit, used to pair units with villages.
 type UnitType string
@@ -60,7 +73,10 @@ type CatalogueItem struct {
 	FromReport bool
 	Active     bool
 	Order      int
-	UpdatedAt  time.Time
+	// Indicators: the group and the most points (a penalty's most deducted).
+	Group     string
+	MaxScore  int
+	UpdatedAt time.Time
 }
 
 // CatalogueStore keeps the catalogues.
@@ -116,6 +132,21 @@ var DefaultCatalogues = []CatalogueItem{
 	{Kind: CatTasks, Code: "organisation_life", Name: "规范党组织生活和党员管理", Domain: "party_building"},
 	{Kind: CatTasks, Code: "democratic_management", Name: "落实\u201c四议两公开\u201d民主决策", Domain: "governance"},
 	{Kind: CatTasks, Code: "openness", Name: "推行党务村务财务公开", Domain: "governance"},
+
+	// 八大共性指标 (the report counts eight; their names are defaults to edit),
+	// a differentiated indicator for each village's own targets, and the
+	// bonus and penalty items of the team assessment rules.
+	{Kind: CatIndicators, Code: "team_building", Name: "班子队伍建设", Group: IndicatorCommon, MaxScore: 10},
+	{Kind: CatIndicators, Code: "organisation_life", Name: "党组织生活规范", Group: IndicatorCommon, MaxScore: 10},
+	{Kind: CatIndicators, Code: "member_management", Name: "党员教育管理", Group: IndicatorCommon, MaxScore: 10},
+	{Kind: CatIndicators, Code: "collective_economy", Name: "村集体经济发展", Group: IndicatorCommon, MaxScore: 10},
+	{Kind: CatIndicators, Code: "dispute_resolution", Name: "矛盾纠纷排查化解", Group: IndicatorCommon, MaxScore: 10},
+	{Kind: CatIndicators, Code: "livelihood", Name: "民生实事落实", Group: IndicatorCommon, MaxScore: 10},
+	{Kind: CatIndicators, Code: "openness", Name: "村务公开和民主管理", Group: IndicatorCommon, MaxScore: 10},
+	{Kind: CatIndicators, Code: "satisfaction", Name: "群众满意度", Group: IndicatorCommon, MaxScore: 10},
+	{Kind: CatIndicators, Code: "village_targets", Name: "本村差异化整顿目标完成情况", Group: IndicatorDifferentiated, MaxScore: 20},
+	{Kind: CatIndicators, Code: "innovation", Name: "工作创新和典型经验", Group: IndicatorBonus, MaxScore: 5},
+	{Kind: CatIndicators, Code: "discipline", Name: "违纪违规和重大信访事件", Group: IndicatorPenalty, MaxScore: 10},
 }
 
 var codeRE = regexp.MustCompile(`^[a-z][a-z0-9_]{1,39}$`)
@@ -160,11 +191,13 @@ func (s CatalogueService) List(ctx context.Context, kind CatalogueKind) ([]Catal
 
 // CatalogueInput creates or changes one item.
 type CatalogueInput struct {
-	Name   *string
-	Domain *string
-	Unit   *string
-	Active *bool
-	Order  *int
+	Name     *string
+	Domain   *string
+	Unit     *string
+	Active   *bool
+	Order    *int
+	Group    *string
+	MaxScore *int
 }
 
 // Put creates or changes the item kind/code. Admins only. It reports
@@ -231,6 +264,25 @@ func (s CatalogueService) Put(ctx context.Context, c Caller, kind CatalogueKind,
 			v.Add("unitType", FieldInvalid, "unitType must be party, political_legal, economic or line")
 		}
 		it.Unit = UnitType(*in.Unit)
+	}
+	if in.Group != nil || in.MaxScore != nil {
+		if kind != CatIndicators {
+			v.Add("group", FieldInvalid, "only indicators have a group and a maximum score")
+		}
+		if in.Group != nil {
+			it.Group = *in.Group
+		}
+		if in.MaxScore != nil {
+			it.MaxScore = *in.MaxScore
+		}
+	}
+	if kind == CatIndicators {
+		if !slices.Contains(IndicatorGroups, it.Group) {
+			v.Add("group", FieldInvalid, "group must be common, differentiated, bonus or penalty")
+		}
+		if it.MaxScore < 1 || it.MaxScore > 100 {
+			v.Add("maxScore", FieldRange, "maxScore must be from 1 to 100")
+		}
 	}
 	if err := v.Err(); err != nil {
 		return CatalogueItem{}, false, err

@@ -469,6 +469,47 @@ func accessTable() map[string]acCase {
 		"GET /api/v1/blobs/:key": {in: func(f *fixture, _ domain.Role) req {
 			return req{method: "GET", path: f.blobURL(f.c.photoA1Key)}
 		}},
+		"GET /api/v1/stats/summary": {
+			in: func(f *fixture, _ domain.Role) req {
+				return req{method: "GET", path: "/api/v1/stats/summary?scope=village&id=" + f.villA1 + "&period=2026"}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "GET", path: "/api/v1/stats/summary?scope=village&id=" + f.villB1 + "&period=2026"}
+			},
+		},
+		"GET /api/v1/stats/series": {
+			in: func(f *fixture, _ domain.Role) req {
+				return req{method: "GET", path: "/api/v1/stats/series?metric=meetings&interval=month&from=2026-01-01&to=2026-03-31&scope=village&id=" + f.villA1}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "GET", path: "/api/v1/stats/series?metric=meetings&interval=month&from=2026-01-01&to=2026-03-31&scope=village&id=" + f.villB1}
+			},
+		},
+		"GET /api/v1/stats/villages": {
+			in: func(f *fixture, _ domain.Role) req {
+				return req{method: "GET", path: "/api/v1/stats/villages?period=2026Q1&townId=" + f.townA}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "GET", path: "/api/v1/stats/villages?period=2026Q1&townId=" + f.townB}
+			},
+			listCheck: villageItemsOnly,
+		},
+		"PUT /api/v1/assessments/:villageId/:period": {
+			in: func(f *fixture, _ domain.Role) req {
+				return req{method: "PUT", path: "/api/v1/assessments/" + f.villA1 + "/2026S1", body: assessmentBody(90)}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "PUT", path: "/api/v1/assessments/" + f.villB1 + "/2026S1", body: assessmentBody(10)}
+			},
+		},
+		"GET /api/v1/assessments/:villageId/:period": {
+			in: func(f *fixture, _ domain.Role) req {
+				return req{method: "GET", path: "/api/v1/assessments/" + f.villA1 + "/2026S1"}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "GET", path: "/api/v1/assessments/" + f.villB1 + "/2026S1"}
+			},
+		},
 		"GET /api/v1/sync/changes": {in: get("/api/v1/sync/changes?limit=500"), listCheck: func(t *testing.T, f *fixture, role domain.Role, r *resp) {
 			for _, it := range r.items() {
 				d, _ := it["data"].(map[string]any)
@@ -604,6 +645,17 @@ func accessTable() map[string]acCase {
 			},
 		},
 	}
+}
+
+// assessmentBody scores every common indicator so the total is about total.
+func assessmentBody(total float64) map[string]any {
+	common := []string{"team_building", "organisation_life", "member_management", "collective_economy",
+		"dispute_resolution", "livelihood", "openness", "satisfaction"}
+	var scores []map[string]any
+	for _, code := range common {
+		scores = append(scores, map[string]any{"indicator": code, "score": min(10, total/8)})
+	}
+	return map[string]any{"scores": scores, "assessors": []string{"区委组织部"}, "assessedOn": "2026-03-01"}
 }
 
 // photoCase calls a route of one photo: A1's in scope, B1's outside.

@@ -48,6 +48,10 @@ type Config struct {
 	PhotoUploadTTL time.Duration
 	PhotoTimeFar   time.Duration
 	PhotoFarMetres float64
+	// Lights: an assessment total of LightGreen or more is green, of
+	// LightYellow or more yellow, else red.
+	LightGreen  float64
+	LightYellow float64
 }
 
 // configError names the variable whose value is bad.
@@ -86,7 +90,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	}
 	var c Config
 	var tz, cors, proxies, accessTTL, refreshTTL, skew, backfill string
-	var s3secure, maxBytes, urlTTL, uploadTTL, timeFar, farMetres string
+	var s3secure, maxBytes, urlTTL, uploadTTL, timeFar, farMetres, green, yellow string
 	fs.StringVar(&c.Addr, "addr", env("ZHUCUN_ADDR", ":8080"), "listen address (ZHUCUN_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", env("ZHUCUN_DATA_DIR", "./data"), "data directory (ZHUCUN_DATA_DIR)")
 	fs.StringVar(&c.MongoURI, "mongo-uri", getenv("ZHUCUN_MONGO_URI"), "MongoDB URI; empty runs FerretDB in-process (ZHUCUN_MONGO_URI)")
@@ -113,6 +117,8 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	fs.StringVar(&uploadTTL, "photo-upload-ttl", env("ZHUCUN_PHOTO_UPLOAD_TTL", "15m"), "lifetime of a presigned upload (ZHUCUN_PHOTO_UPLOAD_TTL)")
 	fs.StringVar(&timeFar, "photo-time-far", env("ZHUCUN_PHOTO_TIME_FAR", "24h"), "EXIF time this far from a report's event flags the photo (ZHUCUN_PHOTO_TIME_FAR)")
 	fs.StringVar(&farMetres, "photo-far-metres", env("ZHUCUN_PHOTO_FAR_METRES", "5000"), "EXIF position this far from the village flags the photo (ZHUCUN_PHOTO_FAR_METRES)")
+	fs.StringVar(&green, "light-green", env("ZHUCUN_LIGHT_GREEN", "85"), "assessment total for a green light (ZHUCUN_LIGHT_GREEN)")
+	fs.StringVar(&yellow, "light-yellow", env("ZHUCUN_LIGHT_YELLOW", "70"), "assessment total for a yellow light (ZHUCUN_LIGHT_YELLOW)")
 	c.AdminPhone = getenv("ZHUCUN_ADMIN_PHONE")
 	c.S3AccessKey = getenv("ZHUCUN_S3_ACCESS_KEY")
 	var err error
@@ -138,6 +144,12 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	}
 	if err := c.parsePhotos(s3secure, maxBytes, urlTTL, uploadTTL, timeFar, farMetres); err != nil {
 		return c, err
+	}
+	if c.LightGreen, err = strconv.ParseFloat(green, 64); err != nil || c.LightGreen < 0 || c.LightGreen > 1000 {
+		return c, &configError{"ZHUCUN_LIGHT_GREEN", green, "must be a number of points from 0 to 1000"}
+	}
+	if c.LightYellow, err = strconv.ParseFloat(yellow, 64); err != nil || c.LightYellow < 0 || c.LightYellow > c.LightGreen {
+		return c, &configError{"ZHUCUN_LIGHT_YELLOW", yellow, "must be a number of points from 0 to ZHUCUN_LIGHT_GREEN"}
 	}
 
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {

@@ -98,7 +98,8 @@ func newEnv(t testing.TB) *env { return newEnvWith(t, nil) }
 // newEnvWith builds a server whose configuration edit may change.
 func newEnvWith(t testing.TB, edit func(*Config)) *env {
 	t.Helper()
-	store, err := mongo.Open(context.Background(), dbServer.URI, testdb.NewName(), mongo.Options{})
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	store, err := mongo.Open(context.Background(), dbServer.URI, testdb.NewName(), mongo.Options{Location: loc})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (*stores, err
 		}
 		st.embedded, st.backend, uri = srv, "embedded FerretDB (SQLite)", srv.URI()
 	}
-	db, err := mongo.Open(ctx, uri, cfg.MongoDB, mongo.Options{Logger: log.With("component", "store")})
+	db, err := mongo.Open(ctx, uri, cfg.MongoDB, mongo.Options{Logger: log.With("component", "store"), Location: cfg.TZ})
 	if err != nil {
 		st.close(ctx)
 		return nil, err
@@ -192,6 +192,10 @@ func build(cfg Config, d deps) (built, error) {
 		Field: domain.FieldService{Records: d.store, Org: d.store, Users: d.store, Teams: d.store, Audit: audit, Now: d.now, Photos: d.store,
 			MaxSkew: cfg.MaxSkew, Backfill: cfg.Backfill},
 		OnPost: domain.OnPostService{Plans: d.store, Users: users, Records: d.store, Now: d.now, Loc: cfg.TZ},
+		Stats: domain.StatsService{Stats: d.store, Ledger: d.store, Org: d.store, Disputes: d.store, Assessments: d.store,
+			Campaigns: d.store, Teams: d.store, Now: d.now, Loc: cfg.TZ},
+		Assessments: domain.AssessmentService{Store: d.store, Org: d.store, Catalogues: d.store, Audit: audit, Now: d.now,
+			Thresholds: domain.LightThresholds{Green: cfg.LightGreen, Yellow: cfg.LightYellow}},
 	})
 	return built{api: a, users: users, photos: photos}, nil
 }

@@ -80,12 +80,24 @@ type caches struct {
 	villages snapshot[villageRow]
 	users    snapshot[userRow]
 	teams    snapshot[teamRow]
+	// For the counts of the ledger (stats_ledger.go).
+	problems snapshot[problemRow]
+	targets  snapshot[targetRow]
+	progress snapshot[progressRow]
+	plans    snapshot[planRow]
+	// Assessments (assessments.go).
+	assessments snapshot[assessmentRow]
 }
 
 func newCaches() *caches {
 	return &caches{
-		villages: snapshot[villageRow]{col: colVillages},
-		users:    snapshot[userRow]{col: colUsers},
-		teams:    snapshot[teamRow]{col: colTeams},
+		villages:    snapshot[villageRow]{col: colVillages},
+		users:       snapshot[userRow]{col: colUsers},
+		teams:       snapshot[teamRow]{col: colTeams},
+		problems:    snapshot[problemRow]{col: colProblems},
+		targets:     snapshot[targetRow]{col: colTargets},
+		progress:    snapshot[progressRow]{col: colProgress},
+		plans:       snapshot[planRow]{col: colPlans},
+		assessments: snapshot[assessmentRow]{col: colAssessments},
 	}
 }

@@ -70,17 +70,21 @@ type catalogueRow struct {
 	FromReport bool      `bson:"fromReport"`
 	Active     bool      `bson:"active"`
 	Order      int       `bson:"order"`
+	Group      string    `bson:"group,omitempty"`
+	MaxScore   int       `bson:"maxScore,omitempty"`
 	UpdatedAt  time.Time `bson:"updatedAt"`
 }
 
 func toCatalogueRow(it domain.CatalogueItem) catalogueRow {
 	return catalogueRow{ID: string(it.Kind) + "/" + it.Code, Kind: string(it.Kind), Code: it.Code, Name: it.Name,
-		Domain: it.Domain, Unit: string(it.Unit), FromReport: it.FromReport, Active: it.Active, Order: it.Order, UpdatedAt: it.UpdatedAt}
+		Domain: it.Domain, Unit: string(it.Unit), FromReport: it.FromReport, Active: it.Active, Order: it.Order,
+		Group: it.Group, MaxScore: it.MaxScore, UpdatedAt: it.UpdatedAt}
 }
 
 func toCatalogueItem(r catalogueRow) domain.CatalogueItem {
 	return domain.CatalogueItem{Kind: domain.CatalogueKind(r.Kind), Code: r.Code, Name: r.Name, Domain: r.Domain,
-		Unit: domain.UnitType(r.Unit), FromReport: r.FromReport, Active: r.Active, Order: r.Order, UpdatedAt: r.UpdatedAt.UTC()}
+		Unit: domain.UnitType(r.Unit), FromReport: r.FromReport, Active: r.Active, Order: r.Order,
+		Group: r.Group, MaxScore: r.MaxScore, UpdatedAt: r.UpdatedAt.UTC()}
 }
 
 // SeedCatalogueItem inserts an item unless it exists.

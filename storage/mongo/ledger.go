@@ -41,6 +41,7 @@ func toProblem(r problemRow) domain.Problem {
 
 // InsertProblem adds a problem.
 func (s *Store) InsertProblem(ctx context.Context, p domain.Problem) error {
+	defer s.cache.problems.invalidate()
 	if err := insert(ctx, s, colProblems, problemRow(p)); err != nil {
 		return fmt.Errorf("insert problem: %w", err)
 	}
@@ -49,6 +50,7 @@ func (s *Store) InsertProblem(ctx context.Context, p domain.Problem) error {
 
 // UpdateProblem replaces a problem whose stored version is p.Version-1.
 func (s *Store) UpdateProblem(ctx context.Context, p domain.Problem) error {
+	defer s.cache.problems.invalidate()
 	if err := replaceVersion(ctx, s, colProblems, p.ID, p.Version, problemRow(p)); err != nil {
 		return fmt.Errorf("update problem: %w", err)
 	}
@@ -106,6 +108,7 @@ func toTarget(r targetRow) domain.Target {
 
 // InsertTarget adds a target item.
 func (s *Store) InsertTarget(ctx context.Context, t domain.Target) error {
+	defer s.cache.targets.invalidate()
 	if err := insert(ctx, s, colTargets, targetRow(t)); err != nil {
 		return fmt.Errorf("insert target: %w", err)
 	}
@@ -114,6 +117,7 @@ func (s *Store) InsertTarget(ctx context.Context, t domain.Target) error {
 
 // UpdateTarget replaces a target whose stored version is t.Version-1.
 func (s *Store) UpdateTarget(ctx context.Context, t domain.Target) error {
+	defer s.cache.targets.invalidate()
 	if err := replaceVersion(ctx, s, colTargets, t.ID, t.Version, targetRow(t)); err != nil {
 		return fmt.Errorf("update target: %w", err)
 	}
@@ -157,6 +161,7 @@ type progressRow struct {
 
 // InsertProgress adds a progress entry.
 func (s *Store) InsertProgress(ctx context.Context, p domain.Progress) error {
+	defer s.cache.progress.invalidate()
 	if err := insert(ctx, s, colProgress, progressRow(p)); err != nil {
 		return fmt.Errorf("insert progress: %w", err)
 	}

@@ -29,6 +29,7 @@ type planRow struct {
 func (s *Store) PutPlan(ctx context.Context, p domain.OnPostPlan) error {
 	row := planRow{ID: p.CadreID + "/" + p.Week, CadreID: p.CadreID, Week: p.Week, Days: p.Days, TownIDs: p.TownIDs,
 		UpdatedBy: p.UpdatedBy, UpdatedAt: p.UpdatedAt}
+	defer s.cache.plans.invalidate()
 	err := s.call(ctx, func(ctx context.Context) error {
 		_, err := s.db.Collection(colPlans).ReplaceOne(ctx, bson.D{{Key: "_id", Value: row.ID}}, row, options.Replace().SetUpsert(true))
 		return err

@@ -1,0 +1,305 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Lights (红黄绿三色亮灯).
+const (
+	LightGreen  = "green"
+	LightYellow = "yellow"
+	LightRed    = "red"
+)
+
+// Assessment is a village's half-year assessment (每半年全覆盖评估):
+// scores per indicator, and the light its total maps to.
+type Assessment struct {
+	VillageID  string
+	TownID     string
+	Period     string // a half-year: 2026S1
+	Scores     []IndicatorScore
+	Assessors  []string
+	AssessedOn string // YYYY-MM-DD
+	Notes      string
+	Total      float64
+	Light      string
+	By         string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	Version    int
+}
+
+// IndicatorScore is the points given for one indicator (for a penalty,
+// the points deducted).
+type IndicatorScore struct {
+	Indicator string
+	Score     float64
+	Note      string
+}
+
+// AssessmentStore keeps assessments, one per village and half-year.
+type AssessmentStore interface {
+	// PutAssessment stores a if the stored version is a.Version-1 (none for 1): ErrStale otherwise.
+	PutAssessment(ctx context.Context, a Assessment) error
+	GetAssessment(ctx context.Context, villageID, period string) (Assessment, error)
+	// Assessments lists every assessment (a small set, kept in memory).
+	Assessments(ctx context.Context) ([]Assessment, error)
+}
+
+// LightThresholds map an assessment's total to its light.
+type LightThresholds struct {
+	Green  float64 // this total or more is green
+	Yellow float64 // this or more (below Green) is yellow; below is red
+}
+
+// LightOf maps a total to its light.
+func (t LightThresholds) LightOf(total float64) string {
+	switch {
+	case total >= t.Green:
+		return LightGreen
+	case total >= t.Yellow:
+		return LightYellow
+	}
+	return LightRed
+}
+
+// AssessmentService scores villages.
+type AssessmentService struct {
+	Store      AssessmentStore
+	Org        OrgStore
+	Catalogues CatalogueStore
+	Audit      Auditor
+	Now        Clock
+	Thresholds LightThresholds
+}
+
+// AssessmentInput is a PUT of an assessment.
+type AssessmentInput struct {
+	Scores     []IndicatorScore
+	Assessors  []string
+	AssessedOn string
+	Notes      string
+	Version    int // 0: any (creates or replaces), else must be the stored one
+}
+
+var halfRE = regexp.MustCompile(`^\d{4}S[12]$`)
+
+// Put scores a village for a half-year: every active common indicator must
+// be scored, each score within 0 and the indicator's maximum. Admins, and
+// town admins for their town.
+func (s AssessmentService) Put(ctx context.Context, c Caller, villageID, period string, in AssessmentInput) (Assessment, bool, error) {
+	vil, err := s.Org.GetVillage(ctx, villageID, c.VillageScope())
+	if errors.Is(err, ErrNotFound) {
+		return Assessment{}, false, NotFound("village")
+	} else if err != nil {
+		return Assessment{}, false, err
+	}
+	if c.Role != RoleAdmin && !(c.Role == RoleTownAdmin && c.TownID == vil.TownID) {
+		return Assessment{}, false, Forbidden()
+	}
+	var v Validator
+	if !halfRE.MatchString(period) {
+		v.Add("period", FieldInvalid, "an assessment is for a half-year, like 2026S1")
+	}
+	items, err := s.Catalogues.Catalogue(ctx, CatIndicators)
+	if err != nil {
+		return Assessment{}, false, fmt.Errorf("assessment: %w", err)
+	}
+	byCode := map[string]CatalogueItem{}
+	for _, it := range items {
+		if it.Active {
+			byCode[it.Code] = it
+		}
+	}
+	total, seen := 0.0, map[string]bool{}
+	if len(in.Scores) > 100 {
+		v.Add("scores", FieldRange, "at most 100 scores")
+	}
+	for i, sc := range in.Scores {
+		f := fmt.Sprintf("scores[%d]", i)
+		it, ok := byCode[sc.Indicator]
+		switch {
+		case !ok:
+			v.Add(f+".indicator", FieldUnknown, "no such active indicator: "+sc.Indicator)
+			continue
+		case seen[sc.Indicator]:
+			v.Add(f+".indicator", FieldInvalid, "scored twice: "+sc.Indicator)
+			continue
+		case math.IsNaN(sc.Score) || sc.Score < 0 || sc.Score > float64(it.MaxScore):
+			v.Add(f+".score", FieldRange, fmt.Sprintf("%s is scored from 0 to %d", sc.Indicator, it.MaxScore))
+			continue
+		}
+		v.MaxLen(f+".note", sc.Note, 1000)
+		seen[sc.Indicator] = true
+		if it.Group == IndicatorPenalty {
+			total -= sc.Score
+		} else {
+			total += sc.Score
+		}
+	}
+	for _, it := range items {
+		if it.Active && it.Group == IndicatorCommon && !seen[it.Code] {
+			v.Add("scores", FieldRequired, "every common indicator is scored; missing: "+it.Code)
+		}
+	}
+	if len(in.Assessors) == 0 {
+		v.Add("assessors", FieldRequired, "name the assessors")
+	}
+	fieldCheck{v: &v}.list("assessors", in.Assessors, 20, maxShort)
+	checkDate(&v, "assessedOn", in.AssessedOn, true)
+	if ValidDate(in.AssessedOn) && in.AssessedOn > Today(s.Now(), time.UTC) {
+		v.Add("assessedOn", FieldRange, "assessedOn is in the future")
+	}
+	v.MaxLen("notes", in.Notes, maxText)
+	if err := v.Err(); err != nil {
+		return Assessment{}, false, err
+	}
+	now := s.Now()
+	old, err := s.Store.GetAssessment(ctx, vil.ID, period)
+	created := errors.Is(err, ErrNotFound)
+	if err != nil && !created {
+		return Assessment{}, false, fmt.Errorf("assessment: %w", err)
+	}
+	if in.Version != 0 && (created || in.Version != old.Version) {
+		return Assessment{}, false, staleErr()
+	}
+	a := Assessment{VillageID: vil.ID, TownID: vil.TownID, Period: period, Scores: in.Scores, Assessors: in.Assessors,
+		AssessedOn: in.AssessedOn, Notes: strings.TrimSpace(in.Notes), Total: math.Round(total*10) / 10, By: c.UserID,
+		CreatedAt: now, UpdatedAt: now, Version: 1}
+	a.Light = s.Thresholds.LightOf(a.Total)
+	if !created {
+		a.CreatedAt, a.Version = old.CreatedAt, old.Version+1
+	}
+	if err := s.Store.PutAssessment(ctx, a); errors.Is(err, ErrStale) {
+		return Assessment{}, false, staleErr()
+	} else if err != nil {
+		return Assessment{}, false, fmt.Errorf("assessment: %w", err)
+	}
+	action := "update"
+	if created {
+		action = "create"
+	}
+	return a, created, s.Audit.Record(ctx, c, "assessment", vil.ID+"/"+period, action, vil.TownID)
+}
+
+// Get returns a village's assessment of a half-year.
+func (s AssessmentService) Get(ctx context.Context, c Caller, villageID, period string) (Assessment, error) {
+	if _, err := s.Org.GetVillage(ctx, villageID, c.VillageScope()); errors.Is(err, ErrNotFound) {
+		return Assessment{}, NotFound("village")
+	} else if err != nil {
+		return Assessment{}, err
+	}
+	a, err := s.Store.GetAssessment(ctx, villageID, period)
+	if errors.Is(err, ErrNotFound) {
+		return Assessment{}, NotFound("assessment")
+	}
+	return a, err
+}
+
+// Light reasons between assessments.
+const (
+	ReasonNoCheckin       = "no_checkin_7_days"
+	ReasonTargetsOverdue  = "targets_overdue"
+	ReasonDisputesOpen    = "disputes_open_30_days"
+	ReasonProblemsPending = "problems_unresolved"
+)
+
+// LightReason is one live signal behind a provisional light.
+type LightReason struct {
+	Code  string
+	Count int64
+}
+
+// VillageLight is a village's light: its latest assessment's up to a
+// date, else a provisional one from live signals (none: green; one:
+// yellow; two or more: red), each reason listed.
+type VillageLight struct {
+	Light       string
+	Source      string // assessment or provisional
+	Period      string // the assessment's half-year
+	Total       float64
+	Reasons     []LightReason
+	Provisional string // the live light, shown beside an assessment's
+}
+
+// OpenDisputeIndex tells when each open dispute of a village was identified.
+type OpenDisputeIndex interface {
+	OpenDisputes(ctx context.Context, villageID string) ([]time.Time, error)
+}
+
+// lightOf works out a village's light on a day.
+func lightOf(ctx context.Context, stats StatsStore, disputes OpenDisputeIndex, snap LedgerSnapshot, assessments []Assessment,
+	vil Village, day string, now time.Time) (VillageLight, error) {
+	var out VillageLight
+	d, _ := time.Parse(DateLayout, day)
+	week, err := stats.PeriodCounts(ctx, "v:"+vil.ID, Period{From: d.AddDate(0, 0, -6).Format(DateLayout), To: day})
+	if err != nil {
+		return out, err
+	}
+	if week[MCheckins] == 0 {
+		out.Reasons = append(out.Reasons, LightReason{Code: ReasonNoCheckin})
+	}
+	sc := StatsScope{Kind: ScopeVillage, ID: vil.ID}
+	l := ledgerCounts(sc, Period{From: day[:4] + "-01-01", To: day}, snap, time.UTC)
+	if l.targetsOverdue > 0 {
+		out.Reasons = append(out.Reasons, LightReason{Code: ReasonTargetsOverdue, Count: l.targetsOverdue})
+	}
+	open, err := disputes.OpenDisputes(ctx, vil.ID)
+	if err != nil {
+		return out, err
+	}
+	var old int64
+	for _, at := range open {
+		if now.Sub(at) > 30*24*time.Hour {
+			old++
+		}
+	}
+	if old > 0 {
+		out.Reasons = append(out.Reasons, LightReason{Code: ReasonDisputesOpen, Count: old})
+	}
+	var pending int64
+	for _, p := range snap.Problems {
+		if p.VillageID == vil.ID && p.Status != StatusResolved {
+			pending++
+		}
+	}
+	if pending > 0 {
+		out.Reasons = append(out.Reasons, LightReason{Code: ReasonProblemsPending, Count: pending})
+	}
+	switch len(out.Reasons) {
+	case 0:
+		out.Provisional = LightGreen
+	case 1:
+		out.Provisional = LightYellow
+	default:
+		out.Provisional = LightRed
+	}
+	out.Light, out.Source = out.Provisional, "provisional"
+	// The latest assessment of a half-year that has begun by the day.
+	var best *Assessment
+	for i := range assessments {
+		a := &assessments[i]
+		if a.VillageID != vil.ID {
+			continue
+		}
+		p, err := ParsePeriod(a.Period)
+		if err != nil || p.From > day {
+			continue
+		}
+		if best == nil || a.Period > best.Period {
+			best = a
+		}
+	}
+	if best != nil {
+		out.Light, out.Source, out.Period, out.Total = best.Light, "assessment", best.Period, best.Total
+	}
+	slices.SortFunc(out.Reasons, func(a, b LightReason) int { return strings.Compare(a.Code, b.Code) })
+	return out, nil
+}

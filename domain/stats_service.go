@@ -1,0 +1,359 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// LedgerSnapshot is every problem, target, progress entry and plan, and
+// each account's villages: small sets the store keeps in memory.
+type LedgerSnapshot struct {
+	Problems      []Problem
+	Targets       []Target
+	Progress      []Progress
+	Plans         []OnPostPlan
+	CadreVillages map[string][]string
+}
+
+// LedgerSource gives the ledger's snapshot.
+type LedgerSource interface {
+	LedgerSnapshot(ctx context.Context) (LedgerSnapshot, error)
+}
+
+// Stats scopes.
+const (
+	ScopeDistrict = "district"
+	ScopeTown     = "town"
+	ScopeVillage  = "village"
+)
+
+// StatsScope is a resolved scope: what the counts are kept under, and
+// which ledger entries belong to it.
+type StatsScope struct {
+	Kind string // district, town or village
+	ID   string // "" for the district
+	key  string
+}
+
+func (sc StatsScope) holds(villageID, townID string) bool {
+	switch sc.Kind {
+	case ScopeTown:
+		return townID == sc.ID
+	case ScopeVillage:
+		return villageID == sc.ID
+	}
+	return true
+}
+
+// Summary is every metric of a scope and period.
+type Summary struct {
+	Scope   StatsScope
+	Period  Period
+	Metrics map[string]any // int64, or float64/nil for onpost_rate
+}
+
+// StatsService answers the counts leaders pull.
+type StatsService struct {
+	Stats       StatsStore
+	Ledger      LedgerSource
+	Org         OrgStore
+	Disputes    OpenDisputeIndex
+	Assessments AssessmentStore
+	Campaigns   CampaignStore
+	Teams       TeamStore
+	Now         Clock
+	Loc         *time.Location
+}
+
+// ResolveScope checks the caller may see a scope: out of its scope is 404.
+func (s StatsService) ResolveScope(ctx context.Context, c Caller, kind, id string) (StatsScope, error) {
+	switch kind {
+	case ScopeDistrict, "":
+		if !c.ReadsAll() {
+			return StatsScope{}, NotFound("scope")
+		}
+		return StatsScope{Kind: ScopeDistrict, key: "d"}, nil
+	case ScopeTown:
+		if _, err := s.Org.GetTown(ctx, id, c.TownScope()); errors.Is(err, ErrNotFound) {
+			return StatsScope{}, NotFound("town")
+		} else if err != nil {
+			return StatsScope{}, err
+		}
+		return StatsScope{Kind: ScopeTown, ID: id, key: "t:" + id}, nil
+	case ScopeVillage:
+		if _, err := s.Org.GetVillage(ctx, id, c.VillageScope()); errors.Is(err, ErrNotFound) {
+			return StatsScope{}, NotFound("village")
+		} else if err != nil {
+			return StatsScope{}, err
+		}
+		return StatsScope{Kind: ScopeVillage, ID: id, key: "v:" + id}, nil
+	}
+	var v Validator
+	v.Add("scope", FieldInvalid, "scope must be district, town or village")
+	return StatsScope{}, v.Err()
+}
+
+// ParseStatsPeriod reads a period id, or a from–to range of dates (both
+// included, at most about ten years).
+func ParseStatsPeriod(id, from, to string) (Period, error) {
+	var v Validator
+	switch {
+	case id != "" && (from != "" || to != ""):
+		v.Add("period", FieldInvalid, "give a period or from and to, not both")
+	case id != "":
+		p, err := ParsePeriod(id)
+		if err != nil {
+			v.Add("period", FieldInvalid, err.Error())
+		}
+		if v.OK() {
+			return p, nil
+		}
+	default:
+		checkDate(&v, "from", from, true)
+		checkDate(&v, "to", to, true)
+		if v.OK() {
+			f, _ := time.Parse(DateLayout, from)
+			t, _ := time.Parse(DateLayout, to)
+			if t.Before(f) {
+				v.Add("to", FieldRange, "to is before from")
+			} else if t.Sub(f) > 3700*24*time.Hour {
+				v.Add("to", FieldRange, "a range may be at most ten years")
+			}
+		}
+		if v.OK() {
+			return Period{From: from, To: to}, nil
+		}
+	}
+	return Period{}, v.Err()
+}
+
+// Summary counts every metric of a scope and period.
+func (s StatsService) Summary(ctx context.Context, sc StatsScope, p Period) (Summary, error) {
+	snap, err := s.Ledger.LedgerSnapshot(ctx)
+	if err != nil {
+		return Summary{}, err
+	}
+	return s.summary(ctx, sc, p, snap)
+}
+
+func (s StatsService) summary(ctx context.Context, sc StatsScope, p Period, snap LedgerSnapshot) (Summary, error) {
+	counts, err := s.Stats.PeriodCounts(ctx, sc.key, p)
+	if err != nil {
+		return Summary{}, fmt.Errorf("summary: %w", err)
+	}
+	cum, err := s.Stats.CumulativeCounts(ctx, sc.key, p.To)
+	if err != nil {
+		return Summary{}, fmt.Errorf("summary: %w", err)
+	}
+	m := map[string]any{}
+	for i, name := range EventMetricNames {
+		if i != MProjectsStarted && i != MProjectsCompleted {
+			m[name] = counts[i]
+		}
+	}
+	m["projects_active"] = cum[MProjectsStarted] - cum[MProjectsCompleted]
+	l := ledgerCounts(sc, p, snap, s.Loc)
+	m["targets_set"], m["targets_done"], m["targets_overdue"] = l.targetsSet, l.targetsDone, l.targetsOverdue
+	m["problems_listed"], m["problems_resolved"] = l.problemsListed, l.problemsResolved
+	if l.planned > 0 {
+		m["onpost_rate"] = float64(counts[MCheckins]) / float64(l.planned)
+	} else {
+		m["onpost_rate"] = nil
+	}
+	return Summary{Scope: sc, Period: p, Metrics: m}, nil
+}
+
+type ledgerCount struct {
+	targetsSet, targetsDone, targetsOverdue int64
+	problemsListed, problemsResolved        int64
+	planned                                 int64
+}
+
+// ledgerCounts counts the ledger of a scope for a period, from memory.
+func ledgerCounts(sc StatsScope, p Period, snap LedgerSnapshot, loc *time.Location) ledgerCount {
+	var out ledgerCount
+	y1, y2 := p.From[:4], p.To[:4]
+	// The latest progress of each target on or before the period's end.
+	latest := map[string]Progress{}
+	for _, pr := range snap.Progress {
+		if pr.Date > p.To {
+			continue
+		}
+		if cur, ok := latest[pr.TargetID]; !ok || pr.Date > cur.Date || pr.Date == cur.Date && pr.CreatedAt.After(cur.CreatedAt) {
+			latest[pr.TargetID] = pr
+		}
+	}
+	for _, t := range snap.Targets {
+		year := fmt.Sprintf("%04d", t.Year)
+		if !sc.holds(t.VillageID, t.TownID) || year < y1 || year > y2 {
+			continue
+		}
+		out.targetsSet++
+		done := latest[t.ID].Percent >= 100
+		if done {
+			out.targetsDone++
+		} else if t.Due != "" && t.Due < p.To {
+			out.targetsOverdue++
+		}
+	}
+	for _, pb := range snap.Problems {
+		if !sc.holds(pb.VillageID, pb.TownID) {
+			continue
+		}
+		if pb.CreatedAt.In(loc).Format(DateLayout) <= p.To {
+			out.problemsListed++
+		}
+		if pb.Status == StatusResolved && pb.ResolvedAt >= p.From && pb.ResolvedAt <= p.To {
+			out.problemsResolved++
+		}
+	}
+	for _, pl := range snap.Plans {
+		in := sc.Kind == ScopeDistrict
+		switch sc.Kind {
+		case ScopeTown:
+			in = slices.Contains(pl.TownIDs, sc.ID)
+		case ScopeVillage:
+			in = slices.Contains(snap.CadreVillages[pl.CadreID], sc.ID)
+		}
+		if !in {
+			continue
+		}
+		for _, d := range pl.Days {
+			if d >= p.From && d <= p.To {
+				out.planned++
+			}
+		}
+	}
+	return out
+}
+
+// SeriesPoint is one period of a series.
+type SeriesPoint struct {
+	Period Period
+	Value  any
+}
+
+// Series returns one metric per period of an interval over a range.
+func (s StatsService) Series(ctx context.Context, sc StatsScope, metric, interval, from, to string) ([]SeriesPoint, error) {
+	var v Validator
+	if !slices.Contains(MetricNames, metric) {
+		v.Add("metric", FieldInvalid, "metric must be one of the summary's metrics")
+	}
+	if _, err := ParseStatsPeriod("", from, to); err != nil {
+		return nil, err
+	}
+	periods, err := PeriodsBetween(interval, from, to)
+	if err != nil {
+		v.Add("interval", FieldInvalid, err.Error())
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	snap, err := s.Ledger.LedgerSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SeriesPoint, len(periods))
+	for i, p := range periods {
+		sum, err := s.summary(ctx, sc, p, snap)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = SeriesPoint{Period: p, Value: sum.Metrics[metric]}
+	}
+	return out, nil
+}
+
+// VillageRow is one village of the village table.
+type VillageRow struct {
+	Village Village
+	Metrics map[string]any
+	Level   Level // in the latest campaign that selected it; "" if none
+	Team    *Team
+	Light   VillageLight
+}
+
+// Villages answers one row per village of a town (or of the caller's
+// scope when townID is empty): its metrics for the period, its level,
+// team and light (as of the period's end, or today if sooner).
+func (s StatsService) Villages(ctx context.Context, c Caller, townID string, p Period) ([]VillageRow, error) {
+	f := VillageFilter{Scope: c.VillageScope()}
+	if townID != "" {
+		if _, err := s.Org.GetTown(ctx, townID, c.TownScope()); errors.Is(err, ErrNotFound) {
+			return nil, NotFound("town")
+		} else if err != nil {
+			return nil, err
+		}
+		f.TownID = townID
+	}
+	if f.Scope.Empty() {
+		return nil, nil
+	}
+	vl, err := s.Org.ListVillages(ctx, f, Page{Limit: 10000})
+	if err != nil {
+		return nil, err
+	}
+	snap, err := s.Ledger.LedgerSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	assessments, err := s.Assessments.Assessments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	day := min(p.To, Today(now, s.Loc))
+	levels, teams, err := s.levelsAndTeams(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]VillageRow, 0, len(vl.Items))
+	for _, v := range vl.Items {
+		sum, err := s.summary(ctx, StatsScope{Kind: ScopeVillage, ID: v.ID, key: "v:" + v.ID}, p, snap)
+		if err != nil {
+			return nil, err
+		}
+		light, err := lightOf(ctx, s.Stats, s.Disputes, snap, assessments, v, day, now)
+		if err != nil {
+			return nil, err
+		}
+		row := VillageRow{Village: v, Metrics: sum.Metrics, Level: levels[v.ID], Light: light}
+		if t, ok := teams[v.ID]; ok {
+			row.Team = &t
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// levelsAndTeams finds each village's level in the latest campaign that
+// selected it, and its team in that campaign.
+func (s StatsService) levelsAndTeams(ctx context.Context, f VillageFilter) (map[string]Level, map[string]Team, error) {
+	levels, teams := map[string]Level{}, map[string]Team{}
+	cs, err := s.Campaigns.ListCampaigns(ctx, Page{Limit: 100})
+	if err != nil {
+		return nil, nil, err
+	}
+	camps := cs.Items
+	slices.SortFunc(camps, func(a, b Campaign) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	for _, cp := range camps { // later campaigns overwrite earlier ones
+		sel, err := s.Campaigns.ListSelections(ctx, SelectionFilter{CampaignID: cp.ID, Scope: f.Scope, TownID: f.TownID}, Page{Limit: 10000})
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, x := range sel.Items {
+			levels[x.VillageID] = x.Level
+		}
+		tl, err := s.Teams.ListTeams(ctx, TeamFilter{Scope: f.Scope, CampaignID: cp.ID}, Page{Limit: 10000})
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, t := range tl.Items {
+			teams[t.VillageID] = t
+		}
+	}
+	return levels, teams, nil
+}
