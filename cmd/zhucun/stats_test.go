@@ -155,3 +155,173 @@ func TestStatsReportScale(t *testing.T) {
 		t.Fatalf("verify: %v %v", err, diffs)
 	}
 }
+
+// TestStatsFollowEdits checks each kind of event moves with its record:
+// resends change nothing, an edit moves a count to another day (and
+// period), a delete takes it away; checkins count once per cadre and day;
+// projects are active between their start and completion; photos count
+// when completed; plans give the on-post rate; scopes are checked.
+func TestStatsFollowEdits(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture(t)
+	cadre, admin := f.tokens[domain.RoleCadre], f.tokens[domain.RoleAdmin]
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	now := e.clock.Now().In(loc)
+	today := now.Format(time.DateOnly)
+	yesterday := now.AddDate(0, 0, -1)
+	vq := "scope=village&id=" + f.villA1 + "&from=" + now.AddDate(0, 0, -30).Format(time.DateOnly) + "&to=" + today
+	dayQ := func(d time.Time) string {
+		return "scope=village&id=" + f.villA1 + "&from=" + d.Format(time.DateOnly) + "&to=" + d.Format(time.DateOnly)
+	}
+	post := func(path string, body map[string]any, status int) *resp {
+		t.Helper()
+		r := e.do(t, req{method: "POST", path: path, token: cadre, body: body})
+		want(t, r, status)
+		return r
+	}
+	visit := map[string]any{"id": domain.NewID(e.clock.Now()), "kind": "visit", "villageId": f.villA1, "occurredAt": yesterday,
+		"visitee": "household", "count": 4}
+	v := post("/api/v1/reports", visit, 201)
+	post("/api/v1/reports", visit, 200) // a resend
+	if n := metric(e.summary(t, cadre, dayQ(yesterday)), "households_visited"); n != 4 {
+		t.Fatalf("households yesterday %d, want 4", n)
+	}
+	// Moved to today with another count.
+	want(t, e.do(t, req{method: "PATCH", path: "/api/v1/reports/" + v.str("id"), token: cadre,
+		body: map[string]any{"version": 1, "occurredAt": now.Add(-time.Minute), "count": 6}}), 200)
+	if y, d := metric(e.summary(t, cadre, dayQ(yesterday)), "households_visited"), metric(e.summary(t, cadre, dayQ(now)), "households_visited"); y != 0 || d != 6 {
+		t.Fatalf("after the move: yesterday %d, today %d", y, d)
+	}
+	want(t, e.do(t, req{method: "DELETE", path: "/api/v1/reports/" + v.str("id"), token: cadre, header: map[string]string{"If-Match": `"2"`}}), 204)
+	if n := metric(e.summary(t, cadre, vq), "households_visited"); n != 0 {
+		t.Fatalf("after the delete: %d", n)
+	}
+
+	// Two checkins by one cadre on one day are one day; a plan of 4 days gives 25 %.
+	for range 2 {
+		post("/api/v1/reports", map[string]any{"id": domain.NewID(e.clock.Now()), "kind": "checkin", "villageId": f.villA1,
+			"occurredAt": now.Add(-time.Minute), "location": map[string]any{"lat": 34.7, "lng": 113.6}}, 201)
+	}
+	y, w := now.ISOWeek()
+	week := fmt.Sprintf("%04dW%02d", y, w)
+	days, _ := domain.ParseWeek(week)
+	want(t, e.do(t, req{method: "PUT", path: "/api/v1/onpost-plans/" + f.ids[domain.RoleCadre] + "/" + week, token: admin,
+		body: map[string]any{"days": days[:4]}}), 200)
+	m := e.summary(t, cadre, "scope=village&id="+f.villA1+"&period="+week)
+	if metric(m, "checkins") != 1 || m["onpost_rate"] != 0.25 {
+		t.Fatalf("week %s: checkins %v, onpost_rate %v", week, m["checkins"], m["onpost_rate"])
+	}
+
+	// A project is active from its start to its completion.
+	p := post("/api/v1/projects", map[string]any{"id": domain.NewID(e.clock.Now()), "villageId": f.villA1, "name": "大棚",
+		"projectType": "greenhouse", "budgetFen": 100}, 201)
+	if n := metric(e.summary(t, cadre, vq), "projects_active"); n != 0 {
+		t.Fatalf("a planned project is active: %d", n)
+	}
+	post("/api/v1/projects/"+p.str("id")+"/updates", map[string]any{"id": domain.NewID(e.clock.Now()), "date": yesterday.Format(time.DateOnly),
+		"note": "开工", "stage": "in_progress"}, 201)
+	if n := metric(e.summary(t, cadre, vq), "projects_active"); n != 1 {
+		t.Fatalf("a started project: %d", n)
+	}
+	post("/api/v1/projects/"+p.str("id")+"/updates", map[string]any{"id": domain.NewID(e.clock.Now()), "date": today,
+		"note": "竣工", "stage": "completed"}, 201)
+	if a, b := metric(e.summary(t, cadre, vq), "projects_active"), metric(e.summary(t, cadre, dayQ(yesterday)), "projects_active"); a != 0 || b != 1 {
+		t.Fatalf("completed today: active at the end %d (want 0), at yesterday's end %d (want 1)", a, b)
+	}
+
+	// A photo counts once completed.
+	want(t, e.uploadPhoto(t, cadre, f.villA1, "", testPhoto(t, 16, 16, nil)), 201)
+	if n := metric(e.summary(t, cadre, vq), "photos"); n != 1 {
+		t.Fatalf("photos %d", n)
+	}
+
+	// Periods and scopes.
+	want(t, e.do(t, req{method: "GET", path: "/api/v1/stats/summary?scope=village&id=" + f.villB1 + "&period=2026", token: cadre}), 404)
+	want(t, e.do(t, req{method: "GET", path: "/api/v1/stats/summary?scope=district&period=2026", token: cadre}), 404)
+	want(t, e.do(t, req{method: "GET", path: "/api/v1/stats/summary?scope=town&id=" + f.townB + "&period=2026", token: f.tokens[domain.RoleTownAdmin]}), 404)
+	for _, bad := range []string{"period=2026W54", "period=202613", "period=2026Q5", "period=26", "from=2026-03-01",
+		"from=2026-03-02&to=2026-03-01", "period=2026&from=2026-01-01&to=2026-01-02", "scope=county&period=2026"} {
+		want(t, e.do(t, req{method: "GET", path: "/api/v1/stats/summary?" + bad, token: admin}), 422)
+	}
+	for _, ok := range []string{"period=2026W05", "period=202603", "period=2026Q1", "period=2026S1", "period=2026", "from=2026-01-01&to=2026-07-19"} {
+		want(t, e.do(t, req{method: "GET", path: "/api/v1/stats/summary?" + ok, token: admin}), 200)
+	}
+	s := e.do(t, req{method: "GET", path: "/api/v1/stats/series?metric=checkins&interval=week&scope=village&id=" + f.villA1 +
+		"&from=" + days[0] + "&to=" + days[6], token: cadre})
+	want(t, s, 200)
+	if pts := s.json["points"].([]any); len(pts) != 1 || pts[0].(map[string]any)["value"] != 1.0 {
+		t.Fatalf("series: %s", s.body)
+	}
+	if diffs, err := e.store.VerifyStats(t.Context()); err != nil || len(diffs) > 0 {
+		t.Fatalf("verify: %v %v", err, diffs)
+	}
+}
+
+// TestVillageTableAndLights reads the village table: provisional lights
+// with their reasons, then an assessment's.
+func TestVillageTableAndLights(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture(t)
+	admin := f.tokens[domain.RoleAdmin]
+	table := func() map[string]map[string]any {
+		r := e.do(t, req{method: "GET", path: "/api/v1/stats/villages?period=2026&townId=" + f.townA, token: admin})
+		want(t, r, 200)
+		out := map[string]map[string]any{}
+		for _, it := range r.items() {
+			out[it["villageId"].(string)] = it
+		}
+		return out
+	}
+	light := func(row map[string]any) (string, []string) {
+		l := row["light"].(map[string]any)
+		var codes []string
+		for _, r := range l["reasons"].([]any) {
+			codes = append(codes, r.(map[string]any)["code"].(string))
+		}
+		return l["light"].(string), codes
+	}
+	rows := table()
+	if len(rows) != 2 {
+		t.Fatalf("town A has %d rows, want 2", len(rows))
+	}
+	if l, codes := light(rows[f.villA1]); l != "yellow" || len(codes) != 1 || codes[0] != "no_checkin_7_days" {
+		t.Fatalf("A1 with no checkin: %s %v", l, codes)
+	}
+	// A dispute open for 40 days and an unresolved problem make it red.
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/disputes", token: admin, body: map[string]any{"id": domain.NewID(e.clock.Now()),
+		"villageId": f.villA1, "identifiedAt": e.clock.Now().Add(-40 * 24 * time.Hour), "category": "family", "description": "家庭纠纷"}}), 201)
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/villages/" + f.villA1 + "/problems", token: admin,
+		body: map[string]any{"aspect": "disunity", "description": "班子不团结", "source": "evaluation"}}), 201)
+	if l, codes := light(table()[f.villA1]); l != "red" || len(codes) != 3 {
+		t.Fatalf("A1: %s %v", l, codes)
+	}
+	// An assessment decides the light; the live one stays beside it.
+	body := assessmentBody(80)
+	body["scores"] = append(body["scores"].([]map[string]any), map[string]any{"indicator": "village_targets", "score": 8})
+	a := e.do(t, req{method: "PUT", path: "/api/v1/assessments/" + f.villA1 + "/2026S1", token: admin, body: body})
+	want(t, a, 201)
+	if a.str("light") != "green" || a.json["total"].(float64) != 88 {
+		t.Fatalf("assessment: %s", a.body)
+	}
+	row := table()[f.villA1]["light"].(map[string]any)
+	if row["light"] != "green" || row["source"] != "assessment" || row["provisional"] != "red" {
+		t.Fatalf("light with an assessment: %v", row)
+	}
+	// Replacing it with a stale version is 412; bad scores are 422.
+	body["version"] = 7
+	want(t, e.do(t, req{method: "PUT", path: "/api/v1/assessments/" + f.villA1 + "/2026S1", token: admin, body: body}), 412)
+	bad := assessmentBody(88)
+	bad["scores"] = bad["scores"].([]map[string]any)[:7]
+	want(t, e.do(t, req{method: "PUT", path: "/api/v1/assessments/" + f.villA1 + "/2026S1", token: admin, body: bad}), 422)
+	want(t, e.do(t, req{method: "PUT", path: "/api/v1/assessments/" + f.villA1 + "/2026Q1", token: admin, body: assessmentBody(50)}), 422)
+	over := assessmentBody(88)
+	over["scores"].([]map[string]any)[0]["score"] = 11
+	want(t, e.do(t, req{method: "PUT", path: "/api/v1/assessments/" + f.villA1 + "/2026S1", token: admin, body: over}), 422)
+	low := assessmentBody(60)
+	low["scores"] = append(low["scores"].([]map[string]any), map[string]any{"indicator": "discipline", "score": 5})
+	r := e.do(t, req{method: "PUT", path: "/api/v1/assessments/" + f.villA1 + "/2026S1", token: admin, body: low})
+	want(t, r, 200)
+	if r.str("light") != "red" || r.json["total"].(float64) != 55 {
+		t.Fatalf("55 points: %s", r.body)
+	}
+}
