@@ -35,10 +35,12 @@ func main() {
 const usage = `usage: zhucun <command> [flags]
 
 commands:
-  serve       run the API server
-  user add    create an account (password from ZHUCUN_USER_PASSWORD or standard input)
-  version     print the version
-  healthcheck exit 0 when the server on ZHUCUN_ADDR answers /healthz (for container health checks)
+  serve          run the API server
+  user add       create an account (password from ZHUCUN_USER_PASSWORD or standard input)
+  stats verify   recount every count from the records and list differences (server stopped)
+  stats rebuild  replace the counts with that recount (server stopped)
+  version        print the version
+  healthcheck    exit 0 when the server on ZHUCUN_ADDR answers /healthz (for container health checks)
 
 Configuration comes from ZHUCUN_* environment variables; flags override them.
 Run 'zhucun serve -h' for the list.
@@ -64,6 +66,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return errors.New("usage: zhucun user add -name NAME -phone PHONE -role ROLE [-town-id ID] [-village-ids ID,ID]")
 		}
 		return userAdd(ctx, args[2:], getenv, stdin, stdout, stderr)
+	case "stats":
+		return statsCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "healthcheck":
 		fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 		fs.SetOutput(stderr)

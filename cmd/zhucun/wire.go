@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"zhucun"
@@ -27,6 +28,7 @@ import (
 
 // stores are the opened backends and how to close them.
 type stores struct {
+	lock     *os.File // the embedded data directory's lock
 	db       *mongo.Store
 	embedded *embedded.Server
 	backend  string
@@ -40,10 +42,18 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (*stores, err
 	st := &stores{backend: "mongodb"}
 	uri := cfg.MongoURI
 	if uri == "" {
+		// One process at a time on an embedded database: the counts and the
+		// id sequence live in its memory.
+		lock, err := lockDir(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		st.lock = lock
 		// FerretDB logs every connection at INFO: keep its errors only.
 		fl := slog.New(minLevel{h: log.Handler(), min: slog.LevelError}).With("component", "ferretdb")
 		srv, err := embedded.Start(ctx, embedded.Config{Dir: filepath.Join(cfg.DataDir, "db"), Logger: fl})
 		if err != nil {
+			st.close(ctx)
 			return nil, err
 		}
 		st.embedded, st.backend, uri = srv, "embedded FerretDB (SQLite)", srv.URI()
@@ -81,6 +91,25 @@ func (st *stores) close(ctx context.Context) {
 	if st.embedded != nil {
 		_ = st.embedded.Stop(10 * time.Second)
 	}
+	if st.lock != nil {
+		_ = st.lock.Close() // releases the lock
+	}
+}
+
+// lockDir takes the data directory's lock, or says who holds it.
+func lockDir(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "zhucun.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock data dir: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("another zhucun process is using %s (stop it first): %w", dir, err)
+	}
+	return f, nil
 }
 
 // jwtSecret returns the configured secret, or the one generated on the
