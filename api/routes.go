@@ -137,6 +137,9 @@ func (s *server) register(app *fiber.App) {
 	s.handle(v1, fiber.MethodGet, "/stats/villages", allRoles, s.statsVillages)
 	s.handle(v1, fiber.MethodPut, "/assessments/:villageId/:period", orgWriters, s.putAssessment)
 	s.handle(v1, fiber.MethodGet, "/assessments/:villageId/:period", allRoles, s.getAssessment)
+	s.handle(v1, fiber.MethodPost, "/field-checks", orgWriters, s.createFieldCheck)
+	s.handle(v1, fiber.MethodGet, "/field-checks", allRoles, s.listFieldChecks)
+	s.handle(v1, fiber.MethodGet, "/villages/:id/monthly", allRoles, s.monthly)
 
 	s.handle(v1, fiber.MethodPost, "/sync", villageWriters, s.sync)
 	s.handle(v1, fiber.MethodGet, "/sync/changes", allRoles, s.changes)

@@ -60,6 +60,7 @@ type Services struct {
 	Photos      domain.PhotoService
 	Stats       domain.StatsService
 	Assessments domain.AssessmentService
+	FieldChecks domain.FieldCheckService
 	// Ready reports whether the backing stores answer.
 	Ready func(ctx context.Context) error
 	Now   domain.Clock

@@ -292,7 +292,7 @@ func (s StatsService) Villages(ctx context.Context, c Caller, townID string, p P
 	if f.Scope.Empty() {
 		return nil, nil
 	}
-	vl, err := s.Org.ListVillages(ctx, f, Page{Limit: 10000})
+	villages, err := allPages(func(p Page) (List[Village], error) { return s.Org.ListVillages(ctx, f, p) })
 	if err != nil {
 		return nil, err
 	}
@@ -310,8 +310,8 @@ func (s StatsService) Villages(ctx context.Context, c Caller, townID string, p P
 	if err != nil {
 		return nil, err
 	}
-	out := make([]VillageRow, 0, len(vl.Items))
-	for _, v := range vl.Items {
+	out := make([]VillageRow, 0, len(villages))
+	for _, v := range villages {
 		sum, err := s.summary(ctx, StatsScope{Kind: ScopeVillage, ID: v.ID, key: "v:" + v.ID}, p, snap)
 		if err != nil {
 			return nil, err
@@ -333,27 +333,48 @@ func (s StatsService) Villages(ctx context.Context, c Caller, townID string, p P
 // selected it, and its team in that campaign.
 func (s StatsService) levelsAndTeams(ctx context.Context, f VillageFilter) (map[string]Level, map[string]Team, error) {
 	levels, teams := map[string]Level{}, map[string]Team{}
-	cs, err := s.Campaigns.ListCampaigns(ctx, Page{Limit: 100})
+	camps, err := allPages(func(p Page) (List[Campaign], error) { return s.Campaigns.ListCampaigns(ctx, p) })
 	if err != nil {
 		return nil, nil, err
 	}
-	camps := cs.Items
 	slices.SortFunc(camps, func(a, b Campaign) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	for _, cp := range camps { // later campaigns overwrite earlier ones
-		sel, err := s.Campaigns.ListSelections(ctx, SelectionFilter{CampaignID: cp.ID, Scope: f.Scope, TownID: f.TownID}, Page{Limit: 10000})
+		sel, err := allPages(func(p Page) (List[Selection], error) {
+			return s.Campaigns.ListSelections(ctx, SelectionFilter{CampaignID: cp.ID, Scope: f.Scope, TownID: f.TownID}, p)
+		})
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, x := range sel.Items {
+		for _, x := range sel {
 			levels[x.VillageID] = x.Level
 		}
-		tl, err := s.Teams.ListTeams(ctx, TeamFilter{Scope: f.Scope, CampaignID: cp.ID}, Page{Limit: 10000})
+		tl, err := allPages(func(p Page) (List[Team], error) {
+			return s.Teams.ListTeams(ctx, TeamFilter{Scope: f.Scope, CampaignID: cp.ID}, p)
+		})
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, t := range tl.Items {
+		for _, t := range tl {
 			teams[t.VillageID] = t
 		}
 	}
 	return levels, teams, nil
+}
+
+// allPages reads every page of a listing.
+func allPages[T any](fetch func(Page) (List[T], error)) ([]T, error) {
+	var out []T
+	p := Page{Limit: MaxPageLimit}
+	for range 10000 {
+		l, err := fetch(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l.Items...)
+		if l.Next == "" {
+			return out, nil
+		}
+		p.After = l.Next
+	}
+	return nil, fmt.Errorf("more than 10000 pages")
 }

@@ -510,6 +510,23 @@ func accessTable() map[string]acCase {
 				return req{method: "GET", path: "/api/v1/assessments/" + f.villB1 + "/2026S1"}
 			},
 		},
+		"POST /api/v1/field-checks": {
+			in: func(f *fixture, _ domain.Role) req {
+				return req{method: "POST", path: "/api/v1/field-checks", body: fieldCheckBody(f.villA1)}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "POST", path: "/api/v1/field-checks", body: fieldCheckBody(f.villB1)}
+			},
+		},
+		"GET /api/v1/field-checks": {in: get("/api/v1/field-checks?limit=500"), listCheck: villageItemsOnly},
+		"GET /api/v1/villages/:id/monthly": {
+			in: func(f *fixture, _ domain.Role) req {
+				return req{method: "GET", path: "/api/v1/villages/" + f.villA1 + "/monthly?month=202603"}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "GET", path: "/api/v1/villages/" + f.villB1 + "/monthly?month=202603"}
+			},
+		},
 		"GET /api/v1/sync/changes": {in: get("/api/v1/sync/changes?limit=500"), listCheck: func(t *testing.T, f *fixture, role domain.Role, r *resp) {
 			for _, it := range r.items() {
 				d, _ := it["data"].(map[string]any)
@@ -656,6 +673,12 @@ func assessmentBody(total float64) map[string]any {
 		scores = append(scores, map[string]any{"indicator": code, "score": min(10, total/8)})
 	}
 	return map[string]any{"scores": scores, "assessors": []string{"区委组织部"}, "assessedOn": "2026-03-01"}
+}
+
+// fieldCheckBody is a field check of a village.
+func fieldCheckBody(village string) map[string]any {
+	return map[string]any{"id": domain.NewID(time.Now()), "villageId": village, "date": "2026-03-05",
+		"checkers": []string{"区委组织部"}, "findings": "驻村干部在岗，台账齐全", "rating": "good"}
 }
 
 // photoCase calls a route of one photo: A1's in scope, B1's outside.

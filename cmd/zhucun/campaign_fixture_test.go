@@ -100,6 +100,7 @@ func (e *env) campaignFixture(t testing.TB, f *fixture) *campaignFixture {
 	cf.photoA1, cf.photoB1, cf.photoA1Key = pa.str("id"), pb.str("id"), "b-"+pa.str("sha256")
 	for _, v := range []string{f.villA1, f.villB1} {
 		want(t, e.do(t, req{method: "PUT", path: "/api/v1/assessments/" + v + "/2026S1", token: admin, body: assessmentBody(80)}), 201)
+		want(t, e.do(t, req{method: "POST", path: "/api/v1/field-checks", token: admin, body: fieldCheckBody(v)}), 201)
 	}
 	cf.repDel = map[domain.Role]string{}
 	for _, r := range domain.Roles {

@@ -325,3 +325,55 @@ func TestVillageTableAndLights(t *testing.T) {
 		t.Fatalf("55 points: %s", r.body)
 	}
 }
+
+func TestFieldChecksAndMonthly(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture(t)
+	admin, townA := f.tokens[domain.RoleAdmin], f.tokens[domain.RoleTownAdmin]
+	body := fieldCheckBody(f.villA1)
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/field-checks", token: townA, body: body}), 201)
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/field-checks", token: townA, body: body}), 200)
+	body["rating"] = "poor"
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/field-checks", token: townA, body: body}), 409, "id_conflict")
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/field-checks", token: townA, body: fieldCheckBody(f.villB1)}), 404)
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/field-checks", token: f.tokens[domain.RoleCadre], body: fieldCheckBody(f.villA1)}), 403)
+	bad := fieldCheckBody(f.villA1)
+	bad["rating"], bad["date"], bad["checkers"] = "great", "2099-01-01", []string{}
+	r := e.do(t, req{method: "POST", path: "/api/v1/field-checks", token: admin, body: bad})
+	want(t, r, 422)
+	if n := len(r.json["errors"].([]any)); n != 3 {
+		t.Fatalf("three bad fields, %d named: %s", n, r.body)
+	}
+	q1 := e.do(t, req{method: "GET", path: "/api/v1/field-checks?quarter=2026Q1&villageId=" + f.villA1, token: f.tokens[domain.RoleCadre]})
+	want(t, q1, 200)
+	if items := q1.items(); len(items) != 1 || items[0]["quarter"] != "2026Q1" {
+		t.Fatalf("Q1 checks: %s", q1.body)
+	}
+	if items := e.do(t, req{method: "GET", path: "/api/v1/field-checks?quarter=2026Q2", token: admin}).items(); len(items) != 0 {
+		t.Fatalf("Q2 checks: %d", len(items))
+	}
+	want(t, e.do(t, req{method: "GET", path: "/api/v1/field-checks?quarter=Q1", token: admin}), 422)
+
+	// The month: a target and its progress, a problem resolved.
+	tg := e.do(t, req{method: "POST", path: "/api/v1/villages/" + f.villA1 + "/targets", token: admin, body: map[string]any{
+		"domain": "leadership", "task": "strengthen_team", "kind": "common", "title": "配强班子", "year": 2026, "due": "2026-02-28"}})
+	want(t, tg, 201)
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/targets/" + tg.str("id") + "/progress", token: admin,
+		body: map[string]any{"date": "2026-03-10", "percent": 60, "note": "进行中"}}), 201)
+	pb := e.do(t, req{method: "POST", path: "/api/v1/villages/" + f.villA1 + "/problems", token: admin,
+		body: map[string]any{"aspect": "disunity", "description": "班子不团结", "source": "evaluation"}})
+	want(t, pb, 201)
+	want(t, e.do(t, req{method: "PATCH", path: "/api/v1/problems/" + pb.str("id"), token: admin,
+		body: map[string]any{"version": 1, "status": "resolved", "resolution": "调整班子", "resolvedAt": "2026-03-20"}}), 200)
+	m := e.do(t, req{method: "GET", path: "/api/v1/villages/" + f.villA1 + "/monthly?month=202603", token: f.tokens[domain.RoleCadre]})
+	want(t, m, 200)
+	targets := m.json["targets"].([]any)
+	if len(targets) != 1 || targets[0].(map[string]any)["percent"] != 60.0 || targets[0].(map[string]any)["overdue"] != true {
+		t.Fatalf("targets: %v", targets)
+	}
+	if len(m.json["problemsResolved"].([]any)) != 1 || metric(m.json["metrics"].(map[string]any), "problems_resolved") != 1 ||
+		metric(m.json["metrics"].(map[string]any), "targets_overdue") != 1 {
+		t.Fatalf("month: %s", m.body)
+	}
+	want(t, e.do(t, req{method: "GET", path: "/api/v1/villages/" + f.villA1 + "/monthly?month=2026Q1", token: admin}), 422)
+}

@@ -225,6 +225,8 @@ func build(cfg Config, d deps) (built, error) {
 			Campaigns: d.store, Teams: d.store, Now: d.now, Loc: cfg.TZ},
 		Assessments: domain.AssessmentService{Store: d.store, Org: d.store, Catalogues: d.store, Audit: audit, Now: d.now,
 			Thresholds: domain.LightThresholds{Green: cfg.LightGreen, Yellow: cfg.LightYellow}},
+		FieldChecks: domain.FieldCheckService{Store: d.store, Org: d.store, Photos: d.store, Records: d.store, Audit: audit,
+			Now: d.now, Loc: cfg.TZ},
 	})
 	return built{api: a, users: users, photos: photos}, nil
 }
