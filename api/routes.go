@@ -140,6 +140,8 @@ func (s *server) register(app *fiber.App) {
 	s.handle(v1, fiber.MethodPost, "/field-checks", orgWriters, s.createFieldCheck)
 	s.handle(v1, fiber.MethodGet, "/field-checks", allRoles, s.listFieldChecks)
 	s.handle(v1, fiber.MethodGet, "/villages/:id/monthly", allRoles, s.monthly)
+	s.handle(v1, fiber.MethodGet, "/exports/ledger.xlsx", accountReads, s.ledgerXLSX)
+	s.handle(v1, fiber.MethodGet, "/exports/:sheet.csv", accountReads, s.sheetCSV)
 
 	s.handle(v1, fiber.MethodPost, "/sync", villageWriters, s.sync)
 	s.handle(v1, fiber.MethodGet, "/sync/changes", allRoles, s.changes)

@@ -61,6 +61,7 @@ type Services struct {
 	Stats       domain.StatsService
 	Assessments domain.AssessmentService
 	FieldChecks domain.FieldCheckService
+	Exports     domain.ExportService
 	// Ready reports whether the backing stores answer.
 	Ready func(ctx context.Context) error
 	Now   domain.Clock

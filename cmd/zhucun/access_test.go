@@ -527,6 +527,22 @@ func accessTable() map[string]acCase {
 				return req{method: "GET", path: "/api/v1/villages/" + f.villB1 + "/monthly?month=202603"}
 			},
 		},
+		"GET /api/v1/exports/ledger.xlsx": {
+			in: func(f *fixture, _ domain.Role) req {
+				return req{method: "GET", path: "/api/v1/exports/ledger.xlsx?period=2026&townId=" + f.townA}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "GET", path: "/api/v1/exports/ledger.xlsx?period=2026&townId=" + f.townB}
+			},
+		},
+		"GET /api/v1/exports/:sheet.csv": {
+			in: func(f *fixture, _ domain.Role) req {
+				return req{method: "GET", path: "/api/v1/exports/villages.csv?period=2026&townId=" + f.townA}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "GET", path: "/api/v1/exports/villages.csv?period=2026&townId=" + f.townB}
+			},
+		},
 		"GET /api/v1/sync/changes": {in: get("/api/v1/sync/changes?limit=500"), listCheck: func(t *testing.T, f *fixture, role domain.Role, r *resp) {
 			for _, it := range r.items() {
 				d, _ := it["data"].(map[string]any)

@@ -101,6 +101,9 @@ func TestSpecMatchesRoutes(t *testing.T) {
 
 // matchTemplate finds the spec template a concrete path belongs to.
 func (s *spec) matchTemplate(path string) string {
+	if _, ok := s.paths[path]; ok {
+		return path // a literal path wins over a template that also matches
+	}
 	segs := strings.Split(path, "/")
 	for tmpl := range s.paths {
 		ts := strings.Split(tmpl, "/")
@@ -109,7 +112,9 @@ func (s *spec) matchTemplate(path string) string {
 		}
 		ok := true
 		for i := range ts {
-			if !(strings.HasPrefix(ts[i], "{") || ts[i] == segs[i]) {
+			// A template segment is {name} and may be followed by a literal suffix ({sheet}.csv).
+			_, suffix, isParam := strings.Cut(ts[i], "}")
+			if !(strings.HasPrefix(ts[i], "{") && isParam && strings.HasSuffix(segs[i], suffix) || ts[i] == segs[i]) {
 				ok = false
 				break
 			}

@@ -198,6 +198,10 @@ func build(cfg Config, d deps) (built, error) {
 		Signer:    domain.BlobURLSigner{Key: hmacKey(d.secret, "photo links"), Base: "/api/v1/blobs/"},
 		UploadTTL: cfg.PhotoUploadTTL, URLTTL: cfg.PhotoURLTTL, PendingTTL: 24 * time.Hour,
 		TimeTolerance: cfg.PhotoTimeFar, Distance: cfg.PhotoFarMetres, Inspecting: make(chan struct{}, 2)}
+	stats := domain.StatsService{Stats: d.store, Ledger: d.store, Org: d.store, Disputes: d.store, Assessments: d.store,
+		Campaigns: d.store, Teams: d.store, Now: d.now, Loc: cfg.TZ}
+	field := domain.FieldService{Records: d.store, Org: d.store, Users: d.store, Teams: d.store, Audit: audit, Now: d.now, Photos: d.store,
+		MaxSkew: cfg.MaxSkew, Backfill: cfg.Backfill}
 	ready := func(ctx context.Context) error {
 		if err := d.store.Ping(ctx); err != nil {
 			return err
@@ -218,11 +222,10 @@ func build(cfg Config, d deps) (built, error) {
 		Teams: domain.TeamService{Store: d.store, Campaigns: d.store, Org: d.store, Users: d.store, Problems: d.store,
 			Catalogue: d.store, Audit: audit, Now: d.now},
 		Trainings: domain.TrainingService{Store: d.store, Users: d.store, Audit: audit, Now: d.now},
-		Field: domain.FieldService{Records: d.store, Org: d.store, Users: d.store, Teams: d.store, Audit: audit, Now: d.now, Photos: d.store,
-			MaxSkew: cfg.MaxSkew, Backfill: cfg.Backfill},
-		OnPost: domain.OnPostService{Plans: d.store, Users: users, Records: d.store, Now: d.now, Loc: cfg.TZ},
-		Stats: domain.StatsService{Stats: d.store, Ledger: d.store, Org: d.store, Disputes: d.store, Assessments: d.store,
-			Campaigns: d.store, Teams: d.store, Now: d.now, Loc: cfg.TZ},
+		Field:     field,
+		OnPost:    domain.OnPostService{Plans: d.store, Users: users, Records: d.store, Now: d.now, Loc: cfg.TZ},
+		Stats:     stats,
+		Exports:   domain.ExportService{Stats: stats, Field: field, Catalogues: d.store},
 		Assessments: domain.AssessmentService{Store: d.store, Org: d.store, Catalogues: d.store, Audit: audit, Now: d.now,
 			Thresholds: domain.LightThresholds{Green: cfg.LightGreen, Yellow: cfg.LightYellow}},
 		FieldChecks: domain.FieldCheckService{Store: d.store, Org: d.store, Photos: d.store, Records: d.store, Audit: audit,

@@ -1,0 +1,146 @@
+package api
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/xuri/excelize/v2"
+
+	"zhucun/domain"
+)
+
+// exportArgs reads ?townId= and the period.
+func (s *server) exportArgs(c *fiber.Ctx) (string, domain.Period, error) {
+	townID := c.Query("townId")
+	if townID != "" && !domain.ValidID(townID) {
+		var v domain.Validator
+		v.Add("townId", domain.FieldInvalid, "townId must be a town's id")
+		return "", domain.Period{}, queryErr(v)
+	}
+	p, err := statsPeriod(c)
+	return townID, p, err
+}
+
+// ledgerXLSX streams the ledger workbook: one sheet per part, in Chinese,
+// written row by row with excelize's StreamWriter.
+func (s *server) ledgerXLSX(c *fiber.Ctx) error {
+	townID, p, err := s.exportArgs(c)
+	if err != nil {
+		return err
+	}
+	sheets, err := s.svc.Exports.Sheets(ctx(c), caller(c), townID, p)
+	if err != nil {
+		return asQueryErr(err)
+	}
+	f := excelize.NewFile()
+	for i, sh := range sheets {
+		if i == 0 {
+			if err := f.SetSheetName("Sheet1", sh.Name); err != nil {
+				return err
+			}
+		} else if _, err := f.NewSheet(sh.Name); err != nil {
+			return err
+		}
+		sw, err := f.NewStreamWriter(sh.Name)
+		if err != nil {
+			return err
+		}
+		header := make([]any, len(sh.Header))
+		for j, h := range sh.Header {
+			header[j] = h
+		}
+		if err := sw.SetRow("A1", header); err != nil {
+			return err
+		}
+		for r, row := range sh.Rows {
+			cell, _ := excelize.CoordinatesToCellName(1, r+2)
+			// Text is written as text, never as a formula, whatever it starts with.
+			if err := sw.SetRow(cell, textCells(row)); err != nil {
+				return err
+			}
+		}
+		if err := sw.Flush(); err != nil {
+			return err
+		}
+	}
+	name := "整顿台账-" + p.From + "-" + p.To + ".xlsx"
+	c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="ledger.xlsx"; filename*=UTF-8''`+urlEscape(name))
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := f.WriteTo(pw)
+		_ = f.Close()
+		_ = pw.CloseWithError(err)
+	}()
+	return c.SendStream(pr)
+}
+
+// textCells marks strings as plain text cells.
+func textCells(row []any) []any {
+	out := make([]any, len(row))
+	for i, v := range row {
+		if s, ok := v.(string); ok {
+			out[i] = excelize.Cell{Value: s}
+		} else {
+			out[i] = v
+		}
+	}
+	return out
+}
+
+// sheetCSV streams one sheet as CSV (UTF-8 with a BOM, for Excel); text
+// that would start a formula gets a leading apostrophe.
+func (s *server) sheetCSV(c *fiber.Ctx) error {
+	key := c.Params("sheet")
+	if !slices.Contains(domain.ExportSheets, key) {
+		return domain.NotFound("sheet")
+	}
+	townID, p, err := s.exportArgs(c)
+	if err != nil {
+		return err
+	}
+	sheets, err := s.svc.Exports.Sheets(ctx(c), caller(c), townID, p, key)
+	if err != nil {
+		return asQueryErr(err)
+	}
+	sh := sheets[0]
+	var buf bytes.Buffer
+	buf.WriteString("\ufeff")
+	w := csv.NewWriter(&buf)
+	_ = w.Write(sh.Header)
+	for _, row := range sh.Rows {
+		rec := make([]string, len(row))
+		for i, v := range row {
+			switch x := v.(type) {
+			case string:
+				rec[i] = domain.SafeCell(x)
+			case float64:
+				rec[i] = strconv.FormatFloat(x, 'f', -1, 64)
+			default:
+				rec[i] = fmt.Sprint(x)
+			}
+		}
+		_ = w.Write(rec)
+	}
+	w.Flush()
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+key+`.csv"`)
+	return c.SendStream(&buf, buf.Len())
+}
+
+func urlEscape(s string) string {
+	var b bytes.Buffer
+	for _, c := range []byte(s) {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
