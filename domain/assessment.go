@@ -229,14 +229,8 @@ type VillageLight struct {
 	Provisional string // the live light, shown beside an assessment's
 }
 
-// OpenDisputeIndex tells when each open dispute of a village was identified.
-type OpenDisputeIndex interface {
-	OpenDisputes(ctx context.Context, villageID string) ([]time.Time, error)
-}
-
 // lightOf works out a village's light on a day.
-func lightOf(ctx context.Context, stats StatsStore, disputes OpenDisputeIndex, snap LedgerSnapshot, assessments []Assessment,
-	vil Village, day string, now time.Time) (VillageLight, error) {
+func lightOf(ctx context.Context, stats StatsStore, snap LedgerSnapshot, assessments []Assessment, vil Village, day string) (VillageLight, error) {
 	var out VillageLight
 	d, _ := time.Parse(DateLayout, day)
 	week, err := stats.PeriodCounts(ctx, "v:"+vil.ID, Period{From: d.AddDate(0, 0, -6).Format(DateLayout), To: day})
@@ -251,16 +245,12 @@ func lightOf(ctx context.Context, stats StatsStore, disputes OpenDisputeIndex, s
 	if l.targetsOverdue > 0 {
 		out.Reasons = append(out.Reasons, LightReason{Code: ReasonTargetsOverdue, Count: l.targetsOverdue})
 	}
-	open, err := disputes.OpenDisputes(ctx, vil.ID)
+	// Open disputes identified 30 days or more before the day.
+	open, err := stats.CumulativeCounts(ctx, "v:"+vil.ID, d.AddDate(0, 0, -30).Format(DateLayout))
 	if err != nil {
 		return out, err
 	}
-	var old int64
-	for _, at := range open {
-		if now.Sub(at) > 30*24*time.Hour {
-			old++
-		}
-	}
+	old := open[MDisputesOpen]
 	if old > 0 {
 		out.Reasons = append(out.Reasons, LightReason{Code: ReasonDisputesOpen, Count: old})
 	}

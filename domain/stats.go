@@ -29,6 +29,7 @@ const (
 	MPhotos                     // photos completed
 	MProjectsStarted            // projects started (for projects_active)
 	MProjectsCompleted          // projects completed (for projects_active)
+	MDisputesOpen               // disputes still open, on the day each was identified (for lights)
 	NumEventMetrics
 )
 
@@ -36,7 +37,7 @@ const (
 var EventMetricNames = [NumEventMetrics]string{
 	"leader_research_visits", "unit_research_visits", "committee_meetings", "meetings", "party_members_visited",
 	"households_visited", "conflicts_identified", "disputes_resolved", "losses_recovered_fen", "reserve_candidates",
-	"funds_fen", "checkins", "photos", "projects_started", "projects_completed",
+	"funds_fen", "checkins", "photos", "projects_started", "projects_completed", "disputes_open",
 }
 
 // MetricNames are the metrics a summary answers, in order.
@@ -101,6 +102,9 @@ func Contribution(r Record, loc *time.Location) []StatEvent {
 	case r.Dispute != nil:
 		p := r.Dispute
 		add(day(p.IdentifiedAt), MConflictsIdentified, 1)
+		if p.Status == DisputeIdentified || p.Status == DisputeMediating {
+			add(day(p.IdentifiedAt), MDisputesOpen, 1)
+		}
 		if p.Status == DisputeResolved && p.ResolvedAt != nil {
 			add(day(*p.ResolvedAt), MDisputesResolved, 1)
 			add(day(*p.ResolvedAt), MLossesRecoveredFen, p.LossesRecoveredFen)

@@ -60,7 +60,6 @@ type StatsService struct {
 	Stats       StatsStore
 	Ledger      LedgerSource
 	Org         OrgStore
-	Disputes    OpenDisputeIndex
 	Assessments AssessmentStore
 	Campaigns   CampaignStore
 	Teams       TeamStore
@@ -150,7 +149,7 @@ func (s StatsService) summary(ctx context.Context, sc StatsScope, p Period, snap
 	}
 	m := map[string]any{}
 	for i, name := range EventMetricNames {
-		if i != MProjectsStarted && i != MProjectsCompleted {
+		if i != MProjectsStarted && i != MProjectsCompleted && i != MDisputesOpen {
 			m[name] = counts[i]
 		}
 	}
@@ -316,7 +315,7 @@ func (s StatsService) Villages(ctx context.Context, c Caller, townID string, p P
 		if err != nil {
 			return nil, err
 		}
-		light, err := lightOf(ctx, s.Stats, s.Disputes, snap, assessments, v, day, now)
+		light, err := lightOf(ctx, s.Stats, snap, assessments, v, day)
 		if err != nil {
 			return nil, err
 		}

@@ -198,7 +198,7 @@ func build(cfg Config, d deps) (built, error) {
 		Signer:    domain.BlobURLSigner{Key: hmacKey(d.secret, "photo links"), Base: "/api/v1/blobs/"},
 		UploadTTL: cfg.PhotoUploadTTL, URLTTL: cfg.PhotoURLTTL, PendingTTL: 24 * time.Hour,
 		TimeTolerance: cfg.PhotoTimeFar, Distance: cfg.PhotoFarMetres, Inspecting: make(chan struct{}, 2)}
-	stats := domain.StatsService{Stats: d.store, Ledger: d.store, Org: d.store, Disputes: d.store, Assessments: d.store,
+	stats := domain.StatsService{Stats: d.store, Ledger: d.store, Org: d.store, Assessments: d.store,
 		Campaigns: d.store, Teams: d.store, Now: d.now, Loc: cfg.TZ}
 	field := domain.FieldService{Records: d.store, Org: d.store, Users: d.store, Teams: d.store, Audit: audit, Now: d.now, Photos: d.store,
 		MaxSkew: cfg.MaxSkew, Backfill: cfg.Backfill}

@@ -4,16 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"zhucun/domain"
 )
 
-var (
-	_ domain.AssessmentStore  = (*Store)(nil)
-	_ domain.OpenDisputeIndex = (*Store)(nil)
-)
+var _ domain.AssessmentStore = (*Store)(nil)
 
 const colAssessments = "assessments"
 
@@ -100,88 +96,4 @@ func (s *Store) Assessments(ctx context.Context) ([]domain.Assessment, error) {
 		return nil, fmt.Errorf("assessments: %w", err)
 	}
 	return convAll(rows, toAssessment), nil
-}
-
-// disputeIndex holds each village's open disputes (identified or
-// mediating) and when each was identified: loaded on first use, then kept
-// by this process's dispute writes, as the photo index is.
-type disputeIndex struct {
-	mu       sync.Mutex
-	villages map[string]*villageDisputes
-}
-
-type villageDisputes struct {
-	mu     sync.Mutex
-	loaded bool
-	open   map[string]time.Time
-}
-
-func (x *disputeIndex) village(id string) *villageDisputes {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.villages == nil {
-		x.villages = map[string]*villageDisputes{}
-	}
-	v := x.villages[id]
-	if v == nil {
-		v = &villageDisputes{}
-		x.villages[id] = v
-	}
-	return v
-}
-
-func openDispute(r domain.Record) bool {
-	return !r.Deleted && r.Dispute != nil && (r.Dispute.Status == domain.DisputeIdentified || r.Dispute.Status == domain.DisputeMediating)
-}
-
-// noteDispute applies a dispute write to a loaded village index.
-func (s *Store) noteDispute(r domain.Record) {
-	if r.Type != domain.TypeDispute {
-		return
-	}
-	v := s.disputes.village(r.VillageID)
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if !v.loaded {
-		return
-	}
-	if openDispute(r) {
-		v.open[r.ID] = r.Dispute.IdentifiedAt
-	} else {
-		delete(v.open, r.ID)
-	}
-}
-
-// OpenDisputes returns when each open dispute of a village was identified.
-func (s *Store) OpenDisputes(ctx context.Context, villageID string) ([]time.Time, error) {
-	v := s.disputes.village(villageID)
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if !v.loaded {
-		open := map[string]time.Time{}
-		for _, status := range []string{domain.DisputeIdentified, domain.DisputeMediating} {
-			var after *domain.RecordCursor
-			for {
-				rs, err := s.ListRecords(ctx, domain.RecordFilter{Type: domain.TypeDispute, VillageIDs: []string{villageID}, Kind: status}, after, 1000)
-				if err != nil {
-					return nil, fmt.Errorf("open disputes: %w", err)
-				}
-				for _, r := range rs {
-					if openDispute(r) {
-						open[r.ID] = r.Dispute.IdentifiedAt
-					}
-				}
-				if len(rs) < 1000 {
-					break
-				}
-				after = &domain.RecordCursor{At: rs[len(rs)-1].At, ID: rs[len(rs)-1].ID}
-			}
-		}
-		v.open, v.loaded = open, true
-	}
-	out := make([]time.Time, 0, len(v.open))
-	for _, at := range v.open {
-		out = append(out, at)
-	}
-	return out, nil
 }

@@ -147,12 +147,6 @@ func brief(r domain.Record) domain.PhotoBrief {
 	return domain.PhotoBrief{Status: r.Photo.Status, TakenAt: r.Photo.TakenAt, GPS: r.Photo.GPS}
 }
 
-// noteWrite keeps the in-memory indexes current after a record write.
-func (s *Store) noteWrite(r domain.Record) {
-	s.notePhoto(r)
-	s.noteDispute(r)
-}
-
 // notePhoto applies a photo write to a loaded village index.
 func (s *Store) notePhoto(r domain.Record) {
 	if r.Type != domain.TypePhoto || r.Photo == nil {

@@ -425,7 +425,7 @@ func (s *Store) CreateRecord(ctx context.Context, r domain.Record, audit *domain
 		return domain.Record{}, fmt.Errorf("create record: %w", err)
 	}
 	if err == nil {
-		s.noteWrite(out)
+		s.notePhoto(out)
 	}
 	return out, err
 }
@@ -468,7 +468,7 @@ func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Reco
 		if err != nil {
 			return domain.Record{}, fmt.Errorf("replace record: %w", err)
 		}
-		s.noteWrite(r)
+		s.notePhoto(r)
 		return r, nil
 	} else if !errors.Is(err, domain.ErrNotFound) {
 		return domain.Record{}, fmt.Errorf("replace record: %w", err)
@@ -484,7 +484,7 @@ func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Reco
 	if err != nil {
 		return domain.Record{}, fmt.Errorf("replace record: %w", err)
 	}
-	s.noteWrite(r)
+	s.notePhoto(r)
 	if err := s.updateHead(ctx, r.VillageID, []recordRow{toRecordRow(r)}); err != nil {
 		return domain.Record{}, fmt.Errorf("replace record: %w", err)
 	}

@@ -72,7 +72,6 @@ type Store struct {
 	log          *slog.Logger
 	heads        headLocks
 	photos       photoIndex
-	disputes     disputeIndex
 	stats        *statBook
 	loc          *time.Location // the campaign's time zone, for the days counts fall on
 	crash        crashPoints    // tests only: stop as a crash would at these points
