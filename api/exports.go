@@ -46,8 +46,28 @@ func (s *server) ledgerXLSX(c *fiber.Ctx) error {
 		} else if _, err := f.NewSheet(sh.Name); err != nil {
 			return err
 		}
+		// Printed landscape, one page wide.
+		fit := true
+		if err := f.SetSheetProps(sh.Name, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+			return err
+		}
+		orient, wide, tall := "landscape", 1, 0
+		if err := f.SetPageLayout(sh.Name, &excelize.PageLayoutOptions{Orientation: &orient, FitToWidth: &wide, FitToHeight: &tall}); err != nil {
+			return err
+		}
 		sw, err := f.NewStreamWriter(sh.Name)
 		if err != nil {
+			return err
+		}
+		// Wide enough for the Chinese headers; text columns wider.
+		if err := sw.SetColWidth(1, len(sh.Header), 14); err != nil {
+			return err
+		}
+		first := 16.0
+		if sh.Key == "summary" {
+			first = 30
+		}
+		if err := sw.SetColWidth(1, 1, first); err != nil {
 			return err
 		}
 		header := make([]any, len(sh.Header))

@@ -91,14 +91,18 @@ func (s ExportService) Sheets(ctx context.Context, c Caller, townID string, p Pe
 				level := map[Level]string{LevelDistrict: "区级", LevelTown: "镇级"}[r.Level]
 				leader := ""
 				if r.Team != nil {
-					leader = r.Team.LeaderID
+					leader = snap.UserNames[r.Team.LeaderID]
 				}
 				source := map[string]string{"assessment": "半年考核", "provisional": "动态监测"}[r.Light.Source]
 				var reasons []string
 				for _, rs := range r.Light.Reasons {
 					reasons = append(reasons, reasonTitle(rs))
 				}
-				row := []any{r.Village.Name, r.Village.Code, level, leader, lightNames[r.Light.Light], source, r.Light.Total, strings.Join(reasons, "；")}
+				var total any = ""
+				if r.Light.Source == "assessment" {
+					total = r.Light.Total
+				}
+				row := []any{r.Village.Name, r.Village.Code, level, leader, lightNames[r.Light.Light], source, total, strings.Join(reasons, "；")}
 				row = append(row, metricCells(r.Metrics)...)
 				sh.Rows = append(sh.Rows, row)
 			}

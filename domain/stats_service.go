@@ -16,6 +16,7 @@ type LedgerSnapshot struct {
 	Progress      []Progress
 	Plans         []OnPostPlan
 	CadreVillages map[string][]string
+	UserNames     map[string]string
 }
 
 // LedgerSource gives the ledger's snapshot.

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"encoding/csv"
 	"strconv"
 	"strings"
@@ -33,6 +35,9 @@ func TestLedgerExport(t *testing.T) {
 	q := "period=" + year + "&townId=" + f.townA
 	r := e.do(t, req{method: "GET", path: "/api/v1/exports/ledger.xlsx?" + q, token: admin})
 	want(t, r, 200)
+	if dir := os.Getenv("ZHUCUN_KEEP_LEDGER"); dir != "" { // to look at it in a spreadsheet program
+		_ = os.WriteFile(filepath.Join(dir, "ledger.xlsx"), r.body, 0o644)
+	}
 	wb, err := excelize.OpenReader(bytes.NewReader(r.body))
 	if err != nil {
 		t.Fatalf("the workbook does not open: %v", err)

@@ -40,9 +40,10 @@ func (s *Store) LedgerSnapshot(ctx context.Context) (domain.LedgerSnapshot, erro
 	out.Plans = convAll(plans, func(r planRow) domain.OnPostPlan {
 		return domain.OnPostPlan{CadreID: r.CadreID, Week: r.Week, Days: r.Days, TownIDs: r.TownIDs}
 	})
-	out.CadreVillages = map[string][]string{}
+	out.CadreVillages, out.UserNames = map[string][]string{}, map[string]string{}
 	for _, u := range users {
 		out.CadreVillages[u.ID] = u.VillageIDs
+		out.UserNames[u.ID] = u.Name
 	}
 	return out, nil
 }
