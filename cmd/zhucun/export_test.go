@@ -2,9 +2,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"os"
 	"path/filepath"
-	"encoding/csv"
 	"strconv"
 	"strings"
 	"testing"
