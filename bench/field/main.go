@@ -1,14 +1,19 @@
-// Command field benchmarks zhucun's field reporting the way phones use it,
-// against the real server binary on the embedded store:
+// Command field benchmarks zhucun's field reporting and its counts the way
+// phones and leaders use them, against the real server binary:
 //
 //	go build -o /tmp/zhucun ./cmd/zhucun
 //	go run ./bench/field -zhucun /tmp/zhucun -records 100000,1000000
+//	go run ./bench/field -zhucun /tmp/zhucun -records 1000000 -pg postgres://postgres@127.0.0.1:5432/ferretdb
 //
-// It loads a data set of reports over 602 villages in 10 towns straight into
-// the store, starts `zhucun serve` on it, and measures, with 16 cadres as
-// clients: a village's 50 newest reports (p50/p95), submit throughput and
-// latency (p50/p99), and one 500-item sync; beside the raw driver's
-// insertOne rate on the same kind of store in the same run.
+// It loads a data set of reports over 602 villages in 10 towns and a year
+// straight into the store (the embedded SQLite one, or FerretDB on the
+// PostgreSQL given by -pg), has `zhucun stats rebuild` count them, starts
+// `zhucun serve` on it, and measures: a village's 50 newest reports
+// (p50/p95); summaries of the district, a town and a village for a month, a
+// quarter and a custom 200-day range, and the village table of a town
+// (p50/p95); how soon a summary shows a submit; submit throughput and
+// latency with 16 cadres (p50/p99); and one 500-item sync; beside the raw
+// driver's insertOne rate on the embedded store in the same run.
 package main
 
 import (
@@ -58,8 +63,11 @@ func main() {
 }
 
 type options_ struct {
+	stats    bool // count and measure the counts (off for a binary from before them)
 	bin      string
 	dir      string
+	pg       string // FerretDB on this PostgreSQL instead of SQLite
+	uri      string // the FerretDB the server uses when pg is set
 	sizes    []int
 	clients  int
 	duration time.Duration
@@ -73,6 +81,8 @@ func run() error {
 	flag.StringVar(&sizes, "records", "100000,1000000", "data set sizes to measure at, ascending")
 	flag.IntVar(&o.clients, "clients", 16, "concurrent submitting clients")
 	flag.DurationVar(&o.duration, "duration", 15*time.Second, "how long to submit")
+	flag.BoolVar(&o.stats, "stats", true, "count the records and measure the counts (false for a zhucun from before them)")
+	flag.StringVar(&o.pg, "pg", "", "PostgreSQL URL: measure FerretDB on PostgreSQL instead of the embedded SQLite store")
 	flag.Parse()
 	if o.bin == "" {
 		return errors.New("-zhucun is required")
@@ -93,6 +103,14 @@ func run() error {
 		o.dir = d
 	}
 	ctx := context.Background()
+	if o.pg != "" {
+		srv, err := embedded.Start(ctx, embedded.Config{PostgreSQLURL: o.pg})
+		if err != nil {
+			return err
+		}
+		defer srv.Stop(30 * time.Second)
+		o.uri = srv.URI()
+	}
 
 	raw, err := rawInsertRate(ctx, o.clients)
 	if err != nil {
@@ -102,25 +120,69 @@ func run() error {
 
 	loaded := 0
 	var org *orgSet
-	fmt.Println("| records | village's 50 newest p50 / p95 | submits/s (16 clients) | submit p50 / p99 | 500-item sync |")
-	fmt.Println("| --- | --- | --- | --- | --- |")
+	var results []result
 	for _, n := range o.sizes {
 		start := time.Now()
-		org, err = load(ctx, o.dir, org, loaded, n)
+		org, err = load(ctx, o, org, loaded, n)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "loaded %d records in %v\n", n-loaded, time.Since(start).Round(time.Millisecond))
 		loaded = n
+		start = time.Now()
+		if o.stats {
+			if err := o.zhucun("stats", "rebuild").Run(); err != nil {
+				return fmt.Errorf("stats rebuild: %w", err)
+			}
+		}
+		rebuild := time.Since(start)
+		fmt.Fprintf(os.Stderr, "counted them in %v\n", rebuild.Round(time.Millisecond))
 		res, err := measure(o, org)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("| %d | %s / %s | %.0f | %s / %s | %s |\n", n, ms(res.listP50), ms(res.listP95), res.submitRate,
-			ms(res.submitP50), ms(res.submitP99), ms(res.sync500))
+		res.records, res.rebuild = n, rebuild
+		results = append(results, res)
 		loaded += res.submitted + 500
 	}
+	fmt.Println("| records | village's 50 newest p50 / p95 | submits/s (16 clients) | submit p50 / p99 | 500-item sync |")
+	fmt.Println("| --- | --- | --- | --- | --- |")
+	for _, res := range results {
+		fmt.Printf("| %d | %s / %s | %.0f | %s / %s | %s |\n", res.records, ms(res.listP50), ms(res.listP95), res.submitRate,
+			ms(res.submitP50), ms(res.submitP99), ms(res.sync500))
+	}
+	if !o.stats {
+		return nil
+	}
+	fmt.Println()
+	fmt.Println("| records | summary | month p50 / p95 | quarter p50 / p95 | 200 days p50 / p95 |")
+	fmt.Println("| --- | --- | --- | --- | --- |")
+	for _, res := range results {
+		for _, sc := range []string{"district", "town", "village"} {
+			l := res.summaries[sc]
+			fmt.Printf("| %d | %s | %s / %s | %s / %s | %s / %s |\n", res.records, sc, ms(pct(l["month"], 50)), ms(pct(l["month"], 95)),
+				ms(pct(l["quarter"], 50)), ms(pct(l["quarter"], 95)), ms(pct(l["custom"], 50)), ms(pct(l["custom"], 95)))
+		}
+	}
+	fmt.Println()
+	fmt.Println("| records | recount (stats rebuild) | village table of a town: first / p50 / p95 | a submit shows in a summary after |")
+	fmt.Println("| --- | --- | --- | --- |")
+	for _, res := range results {
+		fmt.Printf("| %d | %v | %s / %s / %s | %s |\n", res.records, res.rebuild.Round(100*time.Millisecond), ms(res.tableFirst),
+			ms(pct(res.table, 50)), ms(pct(res.table, 95)), ms(res.fresh))
+	}
 	return nil
+}
+
+// zhucun is the binary with the store's settings.
+func (o options_) zhucun(args ...string) *exec.Cmd {
+	cmd := exec.Command(o.bin, args...)
+	cmd.Env = append(os.Environ(), "ZHUCUN_DATA_DIR="+o.dir, "ZHUCUN_LOG_LEVEL=error")
+	if o.uri != "" {
+		cmd.Env = append(cmd.Env, "ZHUCUN_MONGO_URI="+o.uri)
+	}
+	cmd.Stderr = os.Stderr
+	return cmd
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
@@ -173,13 +235,17 @@ type orgSet struct {
 
 // load opens the store in dir, creates the org on first use, and adds
 // records up to total.
-func load(ctx context.Context, dir string, org *orgSet, have, total int) (*orgSet, error) {
-	srv, err := embedded.Start(ctx, embedded.Config{Dir: filepath.Join(dir, "db")})
-	if err != nil {
-		return nil, err
+func load(ctx context.Context, o options_, org *orgSet, have, total int) (*orgSet, error) {
+	uri := o.uri
+	if uri == "" {
+		srv, err := embedded.Start(ctx, embedded.Config{Dir: filepath.Join(o.dir, "db")})
+		if err != nil {
+			return nil, err
+		}
+		defer srv.Stop(30 * time.Second)
+		uri = srv.URI()
 	}
-	defer srv.Stop(30 * time.Second)
-	st, err := mongo.Open(ctx, srv.URI(), "zhucun", mongo.Options{Timeout: time.Minute})
+	st, err := mongo.Open(ctx, uri, "zhucun", mongo.Options{Timeout: time.Minute})
 	if err != nil {
 		return nil, err
 	}
@@ -260,6 +326,11 @@ func load(ctx context.Context, dir string, org *orgSet, have, total int) (*orgSe
 }
 
 type result struct {
+	records              int
+	rebuild              time.Duration
+	summaries            map[string]map[string][]time.Duration // scope → period kind → latencies
+	tableFirst, fresh    time.Duration
+	table                []time.Duration
 	listP50, listP95     time.Duration
 	submitRate           float64
 	submitP50, submitP99 time.Duration
@@ -282,9 +353,8 @@ func measure(o options_, org *orgSet) (result, error) {
 	if err != nil {
 		return res, err
 	}
-	cmd := exec.Command(o.bin, "serve")
-	cmd.Env = append(os.Environ(), "ZHUCUN_DATA_DIR="+o.dir, "ZHUCUN_ADDR="+addr, "ZHUCUN_LOG_LEVEL=error")
-	cmd.Stderr = os.Stderr
+	cmd := o.zhucun("serve")
+	cmd.Env = append(cmd.Env, "ZHUCUN_ADDR="+addr)
 	if err := cmd.Start(); err != nil {
 		return res, err
 	}
@@ -334,6 +404,11 @@ func measure(o options_, org *orgSet) (result, error) {
 		lat = append(lat, time.Since(start))
 	}
 	res.listP50, res.listP95 = pct(lat, 50), pct(lat, 95)
+	if o.stats {
+		if err := measureStats(hc, base, admin.AccessToken, org, &res); err != nil {
+			return res, err
+		}
+	}
 
 	// Submits from o.clients cadres at once.
 	var mu sync.Mutex
@@ -388,12 +463,105 @@ func measure(o options_, org *orgSet) (result, error) {
 		return res, err
 	}
 	res.sync500 = time.Since(t0)
+	if !o.stats {
+		return res, nil
+	}
+	// How soon a summary shows a submit.
+	today := time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
+	q := base + "/api/v1/stats/summary?scope=village&id=" + org.cadreVil[0] + "&from=" + today + "&to=" + today
+	var before summary
+	if err := call(hc, "GET", q, tokens[0], nil, &before); err != nil {
+		return res, err
+	}
+	t0 = time.Now()
+	body := map[string]any{"id": domain.NewID(time.Now()), "kind": "visit", "villageId": org.cadreVil[0],
+		"occurredAt": time.Now().Add(-time.Minute).Format(time.RFC3339), "visitee": "household", "count": 3}
+	if err := call(hc, "POST", base+"/api/v1/reports", tokens[0], body, nil); err != nil {
+		return res, err
+	}
+	for {
+		var after summary
+		if err := call(hc, "GET", q, tokens[0], nil, &after); err != nil {
+			return res, err
+		}
+		if after.Metrics["households_visited"] == before.Metrics["households_visited"]+3 {
+			res.fresh = time.Since(t0)
+			break
+		}
+		if time.Since(t0) > 10*time.Second {
+			return res, errors.New("a submit did not show in the summary within 10 s")
+		}
+	}
 	for _, r := range out.Results {
 		if r.Status != "created" {
 			return res, fmt.Errorf("sync item: %s", r.Status)
 		}
 	}
 	return res, nil
+}
+
+type summary struct {
+	Metrics map[string]float64 `json:"metrics"`
+}
+
+// measureStats times summaries (district, town, village × month, quarter,
+// a custom 200-day range) and the village table of a town.
+func measureStats(hc *http.Client, base, token string, org *orgSet, res *result) error {
+	rng := rand.New(rand.NewPCG(2, 2))
+	loc := time.FixedZone("CST", 8*3600)
+	now := time.Now().In(loc)
+	var towns []string
+	seen := map[string]bool{}
+	for _, v := range org.villages {
+		if !seen[v.TownID] {
+			seen[v.TownID] = true
+			towns = append(towns, v.TownID)
+		}
+	}
+	res.summaries = map[string]map[string][]time.Duration{}
+	for _, sc := range []string{"district", "town", "village"} {
+		res.summaries[sc] = map[string][]time.Duration{}
+		for _, kind := range []string{"month", "quarter", "custom"} {
+			for range 100 {
+				back := now.AddDate(0, -rng.IntN(11), 0)
+				var p string
+				switch kind {
+				case "month":
+					p = "period=" + back.Format("200601")
+				case "quarter":
+					p = fmt.Sprintf("period=%dQ%d", back.Year(), (int(back.Month())+2)/3)
+				default:
+					from := now.AddDate(0, 0, -200-rng.IntN(150))
+					p = "from=" + from.Format(time.DateOnly) + "&to=" + from.AddDate(0, 0, 199).Format(time.DateOnly)
+				}
+				q := "scope=" + sc
+				switch sc {
+				case "town":
+					q += "&id=" + towns[rng.IntN(len(towns))]
+				case "village":
+					q += "&id=" + org.villages[rng.IntN(len(org.villages))].ID
+				}
+				t0 := time.Now()
+				var s summary
+				if err := call(hc, "GET", base+"/api/v1/stats/summary?"+q+"&"+p, token, nil, &s); err != nil {
+					return err
+				}
+				res.summaries[sc][kind] = append(res.summaries[sc][kind], time.Since(t0))
+			}
+		}
+	}
+	for i := range 11 {
+		t0 := time.Now()
+		if err := call(hc, "GET", base+"/api/v1/stats/villages?period="+now.Format("2006")+"&townId="+towns[i%len(towns)], token, nil, nil); err != nil {
+			return err
+		}
+		if i == 0 {
+			res.tableFirst = time.Since(t0)
+		} else {
+			res.table = append(res.table, time.Since(t0))
+		}
+	}
+	return nil
 }
 
 func pct(d []time.Duration, p int) time.Duration {
