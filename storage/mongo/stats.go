@@ -35,7 +35,8 @@ var _ domain.StatsStore = (*Store)(nil)
 // number is done, and are then added to the counts of the village, its town
 // and the district, per day and per ISO week, month, quarter, half and year:
 // a summary reads memory. Every few seconds the changed counts are written
-// as one document per scope and year ("stats_<hex>", 16 collections) with
+// as one document per scope and month ("stats_<hex>", 16 collections: a
+// month's document is small, and new events mostly touch this month's) with
 // the number they include ("applied"), and the log up to it is dropped. On
 // start the documents are loaded and every logged or inboxed delta above
 // its document's number is added again (an intent only if its record shows
@@ -47,7 +48,7 @@ const (
 	colStatLog     = "stat_log"
 	statPrefix     = "stats_"
 	statFanout     = 16
-	statFlushEvery = 5 * time.Second
+	statFlushEvery = 10 * time.Second
 	statApplyEvery = 100 * time.Millisecond
 	districtScope  = "d"
 )
@@ -175,7 +176,8 @@ func (b *statBook) scope(k string) *scopeBook {
 	return s
 }
 
-func docID(scope, day string) string { return scope + "|" + day[:4] }
+// docID names the document of a scope's month that holds a day.
+func docID(scope, day string) string { return scope + "|" + day[:7] }
 
 // apply adds one write's delta; gate, when set, says which documents do
 // not hold it yet (recovery).
@@ -277,15 +279,15 @@ func (s *Store) advanceStats() {
 	b.watermark = committed
 }
 
-// statDocRow is one scope's counts of one year.
+// statDocRow is one scope's counts of one month.
 type statDocRow struct {
-	ID      string                      `bson:"_id"` // scope|year
+	ID      string                      `bson:"_id"` // scope|YYYY-MM
 	Scope   string                      `bson:"scope"`
-	Year    int                         `bson:"year"`
+	Month   string                      `bson:"month"`          // YYYY-MM
 	Town    string                      `bson:"town,omitempty"` // a village's town
 	Applied int64                       `bson:"applied"`
-	Days    map[string]map[string]int64 `bson:"days"`         // "MM-DD" → metric → n (checkins come from ck)
-	Ck      map[string]int64            `bson:"ck,omitempty"` // villages: "cadre|MM-DD" → checkins
+	Days    map[string]map[string]int64 `bson:"days"`         // YYYY-MM-DD → metric → n (checkins come from ck)
+	Ck      map[string]int64            `bson:"ck,omitempty"` // villages: "cadre|YYYY-MM-DD" → checkins
 }
 
 func statCollection(doc string) string {
@@ -295,12 +297,12 @@ func statCollection(doc string) string {
 
 // docRow builds a document from the book; called with mu held.
 func (b *statBook) docRow(doc string, applied int64) statDocRow {
-	scope, year, _ := strings.Cut(doc, "|")
-	y, _ := strconv.Atoi(year)
-	row := statDocRow{ID: doc, Scope: scope, Year: y, Applied: applied, Days: map[string]map[string]int64{}}
+	scope, month, _ := strings.Cut(doc, "|")
+	row := statDocRow{ID: doc, Scope: scope, Month: month, Applied: applied, Days: map[string]map[string]int64{}}
+	ym, _ := strconv.Atoi(strings.ReplaceAll(month, "-", ""))
 	if sb := b.scopes[scope]; sb != nil {
 		for day, c := range sb.days {
-			if int(day/10000) != y {
+			if int(day/100) != ym {
 				continue
 			}
 			m := map[string]int64{}
@@ -310,19 +312,18 @@ func (b *statBook) docRow(doc string, applied int64) statDocRow {
 				}
 			}
 			if len(m) > 0 {
-				row.Days[fmt.Sprintf("%02d-%02d", day/100%100, day%100)] = m
+				row.Days[numDay(day).Format(domain.DateLayout)] = m
 			}
 		}
 	}
 	if v, ok := strings.CutPrefix(scope, "v:"); ok {
 		row.Town = b.town[v]
 		for k, n := range b.ck[v] {
-			cadre, date, _ := strings.Cut(k, "|")
-			if strings.HasPrefix(date, year+"-") {
+			if _, date, _ := strings.Cut(k, "|"); strings.HasPrefix(date, month+"-") {
 				if row.Ck == nil {
 					row.Ck = map[string]int64{}
 				}
-				row.Ck[cadre+"|"+date[5:]] = n
+				row.Ck[k] = n
 			}
 		}
 	}
@@ -437,8 +438,8 @@ func (s *Store) recoverStats(ctx context.Context) error {
 		for _, row := range rows {
 			applied[row.ID] = row.Applied
 			sb := b.scope(row.Scope)
-			for md, m := range row.Days {
-				day, ok := dayNum(fmt.Sprintf("%04d-%s", row.Year, md))
+			for date, m := range row.Days {
+				day, ok := dayNum(date)
 				if !ok {
 					continue
 				}
@@ -453,8 +454,7 @@ func (s *Store) recoverStats(ctx context.Context) error {
 					b.town[v] = row.Town
 				}
 				for k, n := range row.Ck {
-					cadre, md, _ := strings.Cut(k, "|")
-					date := fmt.Sprintf("%04d-%s", row.Year, md)
+					cadre, date, _ := strings.Cut(k, "|")
 					if day, ok := dayNum(date); ok {
 						b.checkin(v, "", cadre, date, day, n)
 					}
@@ -730,14 +730,14 @@ func (s *Store) RebuildStats(ctx context.Context) error {
 		}
 	}
 	for sc, sb := range fresh.scopes {
-		for y := range sb.years {
-			fresh.dirty[fmt.Sprintf("%s|%04d", sc, y)] = true
+		for ym := range sb.months {
+			fresh.dirty[fmt.Sprintf("%s|%04d-%02d", sc, ym/100, ym%100)] = true
 		}
 	}
 	for v, m := range fresh.ck {
 		for k := range m {
 			_, date, _ := strings.Cut(k, "|")
-			fresh.dirty[statVillage(v)+"|"+date[:4]] = true
+			fresh.dirty[docID(statVillage(v), date)] = true
 		}
 	}
 	b := s.stats
