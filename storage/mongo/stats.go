@@ -749,5 +749,12 @@ func (s *Store) RebuildStats(ctx context.Context) error {
 	}
 	b.scopes, b.ck, b.town, b.dirty, b.watermark = fresh.scopes, fresh.ck, fresh.town, fresh.dirty, fresh.watermark
 	b.mu.Unlock()
-	return s.flushStats(ctx)
+	if err := s.flushStats(ctx); err != nil {
+		return err
+	}
+	// The recount is the truth: no logged delta is to be added to it again.
+	return s.call(ctx, func(ctx context.Context) error {
+		_, err := s.db.Collection(colStatLog).DeleteMany(ctx, bson.D{})
+		return err
+	})
 }
