@@ -119,15 +119,12 @@ func sameCheck(a, b FieldCheck) bool {
 
 // List lists the checks in the caller's scope.
 func (s FieldCheckService) List(ctx context.Context, c Caller, f FieldCheckFilter, p Page) (List[FieldCheck], error) {
-	var v Validator
 	if f.Quarter != "" && !periodQuarterRE.MatchString(f.Quarter) {
+		var v Validator
 		v.Add("quarter", FieldInvalid, "quarter is like 2026Q1")
+		return List[FieldCheck]{}, v.Err()
 	}
-	if err := v.Err(); err != nil {
-		return List[FieldCheck]{}, err
-	}
-	f.Scope = c.VillageScope()
-	if f.Scope.Empty() {
+	if f.Scope = c.VillageScope(); f.Scope.Empty() {
 		return List[FieldCheck]{}, nil
 	}
 	return s.Store.ListFieldChecks(ctx, f, p)

@@ -292,13 +292,7 @@ func (s PhotoService) StartUpload(ctx context.Context, c Caller, req UploadReque
 	if req.ID == "" {
 		req.ID = NewID(now)
 	}
-	r := Record{ID: req.ID, Type: TypePhoto, VillageID: vil.ID, TownID: vil.TownID, CreatedBy: c.UserID,
-		CreatedAt: now, UpdatedAt: now, At: now, Version: 1,
-		Photo: &Photo{Status: PhotoPending, DeclaredType: req.ContentType, DeclaredSize: req.Size, DeclaredSHA256: req.SHA256}}
-	r.Hash = r.Fingerprint()
-	r.CreateHash = r.Hash
-	entry := s.Audit.Entry(c, string(TypePhoto), r.ID, "create", r.TownID)
-	stored, err := s.Records.CreateRecord(ctx, r, &entry)
+	r, stored, err := s.createPending(ctx, c, vil, req.ID, now, req.ContentType, req.Size, req.SHA256)
 	dup := false
 	switch {
 	case errors.Is(err, ErrDuplicate):
@@ -328,6 +322,19 @@ func (s PhotoService) StartUpload(ctx context.Context, c Caller, req UploadReque
 		return Record{}, nil, false, fmt.Errorf("presign upload: %w", err)
 	}
 	return stored, up, dup, nil
+}
+
+// createPending stores a new pending photo with what is declared of its
+// bytes; ErrDuplicate (with the stored record) when the id exists.
+func (s PhotoService) createPending(ctx context.Context, c Caller, vil Village, id string, now time.Time, ct string, size int64, sha string) (Record, Record, error) {
+	r := Record{ID: id, Type: TypePhoto, VillageID: vil.ID, TownID: vil.TownID, CreatedBy: c.UserID,
+		CreatedAt: now, UpdatedAt: now, At: now, Version: 1,
+		Photo: &Photo{Status: PhotoPending, DeclaredType: ct, DeclaredSize: size, DeclaredSHA256: sha}}
+	r.Hash = r.Fingerprint()
+	r.CreateHash = r.Hash
+	entry := s.Audit.Entry(c, string(TypePhoto), r.ID, "create", r.TownID)
+	stored, err := s.Records.CreateRecord(ctx, r, &entry)
+	return r, stored, err
 }
 
 // getPhoto returns a photo the caller may see; write says it must also
@@ -510,13 +517,7 @@ func (s PhotoService) Upload(ctx context.Context, c Caller, villageID, id string
 	if err := s.acceptable(img, ""); err != nil {
 		return Record{}, false, s.refuse(ctx, staging, err)
 	}
-	r := Record{ID: id, Type: TypePhoto, VillageID: vil.ID, TownID: vil.TownID, CreatedBy: c.UserID,
-		CreatedAt: now, UpdatedAt: now, At: now, Version: 1,
-		Photo: &Photo{Status: PhotoPending, DeclaredType: img.Format, DeclaredSize: img.Size, DeclaredSHA256: img.SHA256}}
-	r.Hash = r.Fingerprint()
-	r.CreateHash = r.Hash
-	entry := s.Audit.Entry(c, string(TypePhoto), r.ID, "create", r.TownID)
-	stored, err := s.Records.CreateRecord(ctx, r, &entry)
+	r, stored, err := s.createPending(ctx, c, vil, id, now, img.Format, img.Size, img.SHA256)
 	switch {
 	case errors.Is(err, ErrDuplicate):
 		same := stored.Type == TypePhoto && stored.VillageID == r.VillageID && !stored.Deleted
