@@ -2,6 +2,7 @@ package mongo
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -39,6 +40,13 @@ func convAll[R, T any](rows []R, conv func(R) T) []T {
 // version-1: ErrStale when another version is stored, ErrNotFound when
 // there is none.
 func replaceVersion(ctx context.Context, s *Store, col, id string, version int, row any) error {
+	// FerretDB reads then writes: two concurrent replaces of one version may
+	// both succeed. One process writes a store, so a lock per document here
+	// makes the version check hold.
+	h := sha256.Sum256([]byte(col + "/" + id))
+	lock := &s.versionLocks[h[0]]
+	lock.Lock()
+	defer lock.Unlock()
 	return s.call(ctx, func(ctx context.Context) error {
 		res, err := s.db.Collection(col).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "version", Value: version - 1}}, row)
 		if err != nil {

@@ -64,6 +64,7 @@ type Store struct {
 	cache   *caches
 
 	replaceLocks [256]sync.Mutex // by the first byte of the record id's SHA-256
+	versionLocks [256]sync.Mutex // version-checked replaces, by collection and id
 	batchers     sync.Map        // collection name → *batcher
 	batchWG      sync.WaitGroup
 	stop         chan struct{}

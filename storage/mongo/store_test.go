@@ -7,6 +7,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -245,5 +247,42 @@ func TestAuditFilter(t *testing.T) {
 	l, err := s.ListAudit(ctx, domain.AuditFilter{EntityID: "0", From: base.Add(time.Hour), To: base.Add(5 * time.Hour)}, domain.Page{})
 	if err != nil || len(l.Items) != 2 {
 		t.Fatalf("audit filter: %d items, %v; want 2", len(l.Items), err)
+	}
+}
+
+// TestVersionedReplaceOnce: of many concurrent edits of one version, one
+// wins and the others are stale (FerretDB alone would let several through).
+func TestVersionedReplaceOnce(t *testing.T) {
+	ctx := t.Context()
+	s := open(t)
+	now := time.Now().UTC()
+	p := domain.Problem{ID: domain.NewID(now), VillageID: "v", TownID: "t", Aspect: "a", Description: "d", Source: "evaluation",
+		Status: domain.StatusOpen, CreatedAt: now, UpdatedAt: now, Version: 1}
+	if err := s.InsertProblem(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	for round := 2; round <= 6; round++ {
+		var won, stale atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				q := p
+				q.Version, q.Description = round, fmt.Sprint("edit ", round, " by ", i)
+				switch err := s.UpdateProblem(ctx, q); {
+				case err == nil:
+					won.Add(1)
+				case errors.Is(err, domain.ErrStale):
+					stale.Add(1)
+				default:
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if won.Load() != 1 || stale.Load() != 7 {
+			t.Fatalf("version %d: %d edits won, %d stale", round, won.Load(), stale.Load())
+		}
 	}
 }
