@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -52,7 +53,8 @@ func statsPeriod(c *fiber.Ctx) (domain.Period, error) {
 // asQueryErr marks a validation error as one of the query string.
 func asQueryErr(err error) error {
 	var v domain.Validator
-	if de, ok := err.(*domain.Error); ok && de.Kind == domain.KindInvalid {
+	var de *domain.Error
+	if errors.As(err, &de) && de.Kind == domain.KindInvalid {
 		for _, f := range de.Fields {
 			v.Add(f.Field, f.Code, f.Message)
 		}

@@ -95,13 +95,11 @@ var halfRE = regexp.MustCompile(`^\d{4}S[12]$`)
 // be scored, each score within 0 and the indicator's maximum. Admins, and
 // town admins for their town.
 func (s AssessmentService) Put(ctx context.Context, c Caller, villageID, period string, in AssessmentInput) (Assessment, bool, error) {
-	vil, err := s.Org.GetVillage(ctx, villageID, c.VillageScope())
-	if errors.Is(err, ErrNotFound) {
-		return Assessment{}, false, NotFound("village")
-	} else if err != nil {
+	vil, err := visibleVillage(ctx, s.Org, c, villageID)
+	if err != nil {
 		return Assessment{}, false, err
 	}
-	if c.Role != RoleAdmin && !(c.Role == RoleTownAdmin && c.TownID == vil.TownID) {
+	if !canWriteTown(c, vil.TownID) {
 		return Assessment{}, false, Forbidden()
 	}
 	var v Validator
@@ -191,9 +189,7 @@ func (s AssessmentService) Put(ctx context.Context, c Caller, villageID, period 
 
 // Get returns a village's assessment of a half-year.
 func (s AssessmentService) Get(ctx context.Context, c Caller, villageID, period string) (Assessment, error) {
-	if _, err := s.Org.GetVillage(ctx, villageID, c.VillageScope()); errors.Is(err, ErrNotFound) {
-		return Assessment{}, NotFound("village")
-	} else if err != nil {
+	if _, err := visibleVillage(ctx, s.Org, c, villageID); err != nil {
 		return Assessment{}, err
 	}
 	a, err := s.Store.GetAssessment(ctx, villageID, period)
@@ -233,20 +229,19 @@ type VillageLight struct {
 func lightOf(ctx context.Context, stats StatsStore, snap LedgerSnapshot, assessments []Assessment, vil Village, day string) (VillageLight, error) {
 	var out VillageLight
 	d, _ := time.Parse(DateLayout, day)
-	week, err := stats.PeriodCounts(ctx, "v:"+vil.ID, Period{From: d.AddDate(0, 0, -6).Format(DateLayout), To: day})
+	week, err := stats.PeriodCounts(ctx, StatsVillage(vil.ID), Period{From: d.AddDate(0, 0, -6).Format(DateLayout), To: day})
 	if err != nil {
 		return out, err
 	}
 	if week[MCheckins] == 0 {
 		out.Reasons = append(out.Reasons, LightReason{Code: ReasonNoCheckin})
 	}
-	sc := StatsScope{Kind: ScopeVillage, ID: vil.ID}
-	l := ledgerCounts(sc, Period{From: day[:4] + "-01-01", To: day}, snap, time.UTC)
+	l := ledgerCounts(villageStats(vil.ID), Period{From: day[:4] + "-01-01", To: day}, snap, time.UTC)
 	if l.targetsOverdue > 0 {
 		out.Reasons = append(out.Reasons, LightReason{Code: ReasonTargetsOverdue, Count: l.targetsOverdue})
 	}
 	// Open disputes identified 30 days or more before the day.
-	open, err := stats.CumulativeCounts(ctx, "v:"+vil.ID, d.AddDate(0, 0, -30).Format(DateLayout))
+	open, err := stats.CumulativeCounts(ctx, StatsVillage(vil.ID), d.AddDate(0, 0, -30).Format(DateLayout))
 	if err != nil {
 		return out, err
 	}

@@ -246,10 +246,8 @@ func (s CampaignService) Evaluate(ctx context.Context, c Caller, campaignID, vil
 	if _, err := s.Get(ctx, c, campaignID); err != nil {
 		return Evaluation{}, err
 	}
-	vil, err := s.Org.GetVillage(ctx, villageID, c.VillageScope())
-	if errors.Is(err, ErrNotFound) {
-		return Evaluation{}, NotFound("village")
-	} else if err != nil {
+	vil, err := visibleVillage(ctx, s.Org, c, villageID)
+	if err != nil {
 		return Evaluation{}, fmt.Errorf("evaluate: %w", err)
 	}
 	if !canWriteTown(c, vil.TownID) {

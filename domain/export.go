@@ -173,9 +173,9 @@ func (s ExportService) Sheets(ctx context.Context, c Caller, townID string, p Pe
 		case "summary":
 			sh.Name = "汇总"
 			sh.Header = []string{"指标", "数值"}
-			sc := StatsScope{Kind: ScopeDistrict, key: "d"}
+			sc := districtStats()
 			if townID != "" {
-				sc = StatsScope{Kind: ScopeTown, ID: townID, key: "t:" + townID}
+				sc = townStats(townID)
 			} else if !c.ReadsAll() {
 				return nil, &Error{Kind: KindInvalid, Code: "validation_failed", Message: "the request has invalid fields",
 					Fields: []FieldError{{Field: "townId", Code: FieldRequired, Message: "give the town the summary is of"}}}

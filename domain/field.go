@@ -549,10 +549,8 @@ func (s FieldService) Delete(ctx context.Context, c Caller, typ RecordType, id s
 // narrowed to one village or town when asked.
 func (s FieldService) scopeVillages(ctx context.Context, c Caller, villageID, townID string) ([]string, error) {
 	if villageID != "" {
-		v, err := s.Org.GetVillage(ctx, villageID, c.VillageScope())
-		if errors.Is(err, ErrNotFound) {
-			return nil, NotFound("village")
-		} else if err != nil {
+		v, err := visibleVillage(ctx, s.Org, c, villageID)
+		if err != nil {
 			return nil, err
 		}
 		if townID != "" && v.TownID != townID {

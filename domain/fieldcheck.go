@@ -66,13 +66,11 @@ func (s FieldCheckService) Create(ctx context.Context, c Caller, fc FieldCheck) 
 	if !v.Required("villageId", fc.VillageID) {
 		return FieldCheck{}, false, v.Err()
 	}
-	vil, err := s.Org.GetVillage(ctx, fc.VillageID, c.VillageScope())
-	if errors.Is(err, ErrNotFound) {
-		return FieldCheck{}, false, NotFound("village")
-	} else if err != nil {
+	vil, err := visibleVillage(ctx, s.Org, c, fc.VillageID)
+	if err != nil {
 		return FieldCheck{}, false, err
 	}
-	if c.Role != RoleAdmin && !(c.Role == RoleTownAdmin && c.TownID == vil.TownID) {
+	if !canWriteTown(c, vil.TownID) {
 		return FieldCheck{}, false, Forbidden()
 	}
 	checkDate(&v, "date", fc.Date, true)
@@ -150,10 +148,8 @@ type TargetProgress struct {
 
 // Monthly answers a village's monthly progress summary.
 func (s StatsService) Monthly(ctx context.Context, c Caller, villageID, month string) (MonthlyProgress, error) {
-	vil, err := s.Org.GetVillage(ctx, villageID, c.VillageScope())
-	if errors.Is(err, ErrNotFound) {
-		return MonthlyProgress{}, NotFound("village")
-	} else if err != nil {
+	vil, err := visibleVillage(ctx, s.Org, c, villageID)
+	if err != nil {
 		return MonthlyProgress{}, err
 	}
 	p, err := ParsePeriod(month)
@@ -166,32 +162,21 @@ func (s StatsService) Monthly(ctx context.Context, c Caller, villageID, month st
 	if err != nil {
 		return MonthlyProgress{}, err
 	}
-	sum, err := s.summary(ctx, StatsScope{Kind: ScopeVillage, ID: vil.ID, key: "v:" + vil.ID}, p, snap)
+	sum, err := s.summary(ctx, villageStats(vil.ID), p, snap)
 	if err != nil {
 		return MonthlyProgress{}, err
 	}
 	out := MonthlyProgress{Village: vil, Period: p, Metrics: sum.Metrics}
-	latest := map[string]Progress{}
-	for _, pr := range snap.Progress {
-		if pr.VillageID == vil.ID && pr.Date <= p.To {
-			if cur, ok := latest[pr.TargetID]; !ok || pr.Date > cur.Date {
-				latest[pr.TargetID] = pr
-			}
-		}
-	}
+	latest := latestProgress(snap.Progress, p.To)
 	for _, t := range snap.Targets {
 		if t.VillageID != vil.ID || fmt.Sprintf("%04d", t.Year) != p.From[:4] {
 			continue
 		}
-		pct := latest[t.ID].Percent
-		st := TargetNotStarted
-		switch {
-		case pct >= 100:
-			st = TargetDone
-		case pct > 0:
-			st = TargetInProgress
-		}
-		out.Targets = append(out.Targets, TargetProgress{Target: t, Percent: pct, Status: st, Overdue: st != TargetDone && t.Due != "" && t.Due < p.To})
+		asOf := t
+		asOf.Percent = latest[t.ID].Percent
+		st := asOf.Status()
+		out.Targets = append(out.Targets, TargetProgress{Target: t, Percent: asOf.Percent, Status: st,
+			Overdue: st != TargetDone && t.Due != "" && t.Due < p.To})
 	}
 	slices.SortFunc(out.Targets, func(a, b TargetProgress) int { return strings.Compare(a.Target.ID, b.Target.ID) })
 	for _, pb := range snap.Problems {

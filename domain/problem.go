@@ -96,11 +96,25 @@ type LedgerService struct {
 
 // village returns a village in the caller's scope.
 func (s LedgerService) village(ctx context.Context, c Caller, id string) (Village, error) {
-	v, err := s.Org.GetVillage(ctx, id, c.VillageScope())
+	return visibleVillage(ctx, s.Org, c, id)
+}
+
+// visibleVillage returns a village in the caller's scope; any other is 404.
+func visibleVillage(ctx context.Context, org OrgStore, c Caller, id string) (Village, error) {
+	v, err := org.GetVillage(ctx, id, c.VillageScope())
 	if errors.Is(err, ErrNotFound) {
 		return Village{}, NotFound("village")
 	}
 	return v, err
+}
+
+// visibleTown returns a town in the caller's scope; any other is 404.
+func visibleTown(ctx context.Context, org OrgStore, c Caller, id string) (Town, error) {
+	t, err := org.GetTown(ctx, id, c.TownScope())
+	if errors.Is(err, ErrNotFound) {
+		return Town{}, NotFound("town")
+	}
+	return t, err
 }
 
 // ProblemInput creates or (nil fields left alone) changes a problem.

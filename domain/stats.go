@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -254,6 +255,18 @@ func PeriodsBetween(interval, from, to string) ([]Period, error) {
 	}
 	return out, nil
 }
+
+// The keys the store keeps counts under: the district, a town, a village.
+const StatsDistrict = "d"
+
+// StatsTown is a town's key.
+func StatsTown(id string) string { return "t:" + id }
+
+// StatsVillage is a village's key.
+func StatsVillage(id string) string { return "v:" + id }
+
+// StatsVillageOf returns the village of a village's key.
+func StatsVillageOf(key string) (string, bool) { return strings.CutPrefix(key, "v:") }
 
 // StatDiff is a count that differs from a recount of the records.
 type StatDiff struct {

@@ -2,7 +2,6 @@ package domain
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -37,6 +36,14 @@ type StatsScope struct {
 	Kind string // district, town or village
 	ID   string // "" for the district
 	key  string
+}
+
+func districtStats() StatsScope { return StatsScope{Kind: ScopeDistrict, key: StatsDistrict} }
+
+func townStats(id string) StatsScope { return StatsScope{Kind: ScopeTown, ID: id, key: StatsTown(id)} }
+
+func villageStats(id string) StatsScope {
+	return StatsScope{Kind: ScopeVillage, ID: id, key: StatsVillage(id)}
 }
 
 func (sc StatsScope) holds(villageID, townID string) bool {
@@ -75,21 +82,17 @@ func (s StatsService) ResolveScope(ctx context.Context, c Caller, kind, id strin
 		if !c.ReadsAll() {
 			return StatsScope{}, NotFound("scope")
 		}
-		return StatsScope{Kind: ScopeDistrict, key: "d"}, nil
+		return districtStats(), nil
 	case ScopeTown:
-		if _, err := s.Org.GetTown(ctx, id, c.TownScope()); errors.Is(err, ErrNotFound) {
-			return StatsScope{}, NotFound("town")
-		} else if err != nil {
+		if _, err := visibleTown(ctx, s.Org, c, id); err != nil {
 			return StatsScope{}, err
 		}
-		return StatsScope{Kind: ScopeTown, ID: id, key: "t:" + id}, nil
+		return townStats(id), nil
 	case ScopeVillage:
-		if _, err := s.Org.GetVillage(ctx, id, c.VillageScope()); errors.Is(err, ErrNotFound) {
-			return StatsScope{}, NotFound("village")
-		} else if err != nil {
+		if _, err := visibleVillage(ctx, s.Org, c, id); err != nil {
 			return StatsScope{}, err
 		}
-		return StatsScope{Kind: ScopeVillage, ID: id, key: "v:" + id}, nil
+		return villageStats(id), nil
 	}
 	var v Validator
 	v.Add("scope", FieldInvalid, "scope must be district, town or village")
@@ -166,6 +169,21 @@ func (s StatsService) summary(ctx context.Context, sc StatsScope, p Period, snap
 	return Summary{Scope: sc, Period: p, Metrics: m}, nil
 }
 
+// latestProgress is each target's latest progress on or before a day
+// (of two the same day, the later entered).
+func latestProgress(progress []Progress, to string) map[string]Progress {
+	latest := map[string]Progress{}
+	for _, pr := range progress {
+		if pr.Date > to {
+			continue
+		}
+		if cur, ok := latest[pr.TargetID]; !ok || pr.Date > cur.Date || pr.Date == cur.Date && pr.CreatedAt.After(cur.CreatedAt) {
+			latest[pr.TargetID] = pr
+		}
+	}
+	return latest
+}
+
 type ledgerCount struct {
 	targetsSet, targetsDone, targetsOverdue int64
 	problemsListed, problemsResolved        int64
@@ -176,16 +194,7 @@ type ledgerCount struct {
 func ledgerCounts(sc StatsScope, p Period, snap LedgerSnapshot, loc *time.Location) ledgerCount {
 	var out ledgerCount
 	y1, y2 := p.From[:4], p.To[:4]
-	// The latest progress of each target on or before the period's end.
-	latest := map[string]Progress{}
-	for _, pr := range snap.Progress {
-		if pr.Date > p.To {
-			continue
-		}
-		if cur, ok := latest[pr.TargetID]; !ok || pr.Date > cur.Date || pr.Date == cur.Date && pr.CreatedAt.After(cur.CreatedAt) {
-			latest[pr.TargetID] = pr
-		}
-	}
+	latest := latestProgress(snap.Progress, p.To)
 	for _, t := range snap.Targets {
 		year := fmt.Sprintf("%04d", t.Year)
 		if !sc.holds(t.VillageID, t.TownID) || year < y1 || year > y2 {
@@ -282,9 +291,7 @@ type VillageRow struct {
 func (s StatsService) Villages(ctx context.Context, c Caller, townID string, p Period) ([]VillageRow, error) {
 	f := VillageFilter{Scope: c.VillageScope()}
 	if townID != "" {
-		if _, err := s.Org.GetTown(ctx, townID, c.TownScope()); errors.Is(err, ErrNotFound) {
-			return nil, NotFound("town")
-		} else if err != nil {
+		if _, err := visibleTown(ctx, s.Org, c, townID); err != nil {
 			return nil, err
 		}
 		f.TownID = townID
@@ -312,7 +319,7 @@ func (s StatsService) Villages(ctx context.Context, c Caller, townID string, p P
 	}
 	out := make([]VillageRow, 0, len(villages))
 	for _, v := range villages {
-		sum, err := s.summary(ctx, StatsScope{Kind: ScopeVillage, ID: v.ID, key: "v:" + v.ID}, p, snap)
+		sum, err := s.summary(ctx, villageStats(v.ID), p, snap)
 		if err != nil {
 			return nil, err
 		}

@@ -396,10 +396,8 @@ type UnitSuggestion struct {
 // Suggest returns the unit types a village's unresolved problems call for
 // (党委部门联弱、政法部门联乱、经济部门联穷、业务部门联专业), most needed first.
 func (s TeamService) Suggest(ctx context.Context, c Caller, villageID string) ([]UnitSuggestion, error) {
-	vil, err := s.Org.GetVillage(ctx, villageID, c.VillageScope())
-	if errors.Is(err, ErrNotFound) {
-		return nil, NotFound("village")
-	} else if err != nil {
+	vil, err := visibleVillage(ctx, s.Org, c, villageID)
+	if err != nil {
 		return nil, fmt.Errorf("suggest units: %w", err)
 	}
 	aspects, err := s.Catalogue.Catalogue(ctx, CatProblemAspects)

@@ -50,7 +50,6 @@ const (
 	statFanout     = 16
 	statFlushEvery = 10 * time.Second
 	statApplyEvery = 100 * time.Millisecond
-	districtScope  = "d"
 )
 
 type statEventRow struct {
@@ -164,9 +163,6 @@ func newStatBook() *statBook {
 		dirty: map[string]bool{}, pending: map[int64]statEntry{}}
 }
 
-func statVillage(id string) string { return "v:" + id }
-func statTown(id string) string    { return "t:" + id }
-
 func (b *statBook) scope(k string) *scopeBook {
 	s := b.scopes[k]
 	if s == nil {
@@ -185,7 +181,7 @@ func (b *statBook) apply(e statEntry, gate func(doc string) bool) {
 	if e.town != "" {
 		b.town[e.village] = e.town
 	}
-	scopes := []string{statVillage(e.village), statTown(e.town), districtScope}
+	scopes := []string{domain.StatsVillage(e.village), domain.StatsTown(e.town), domain.StatsDistrict}
 	for _, ev := range e.events {
 		day, ok := dayNum(ev.Day)
 		if !ok {
@@ -238,7 +234,7 @@ func (b *statBook) checkin(village, town, cadre, date string, day int32, n int64
 		if town == "" {
 			town = b.town[village]
 		}
-		for _, sc := range []string{statVillage(village), statTown(town), districtScope} {
+		for _, sc := range []string{domain.StatsVillage(village), domain.StatsTown(town), domain.StatsDistrict} {
 			b.scope(sc).add(day, domain.MCheckins, t)
 		}
 	}
@@ -316,7 +312,7 @@ func (b *statBook) docRow(doc string, applied int64) statDocRow {
 			}
 		}
 	}
-	if v, ok := strings.CutPrefix(scope, "v:"); ok {
+	if v, ok := domain.StatsVillageOf(scope); ok {
 		row.Town = b.town[v]
 		for k, n := range b.ck[v] {
 			if _, date, _ := strings.Cut(k, "|"); strings.HasPrefix(date, month+"-") {
@@ -449,7 +445,7 @@ func (s *Store) recoverStats(ctx context.Context) error {
 					}
 				}
 			}
-			if v, ok := strings.CutPrefix(row.Scope, "v:"); ok {
+			if v, ok := domain.StatsVillageOf(row.Scope); ok {
 				if row.Town != "" {
 					b.town[v] = row.Town
 				}
@@ -737,7 +733,7 @@ func (s *Store) RebuildStats(ctx context.Context) error {
 	for v, m := range fresh.ck {
 		for k := range m {
 			_, date, _ := strings.Cut(k, "|")
-			fresh.dirty[docID(statVillage(v), date)] = true
+			fresh.dirty[docID(domain.StatsVillage(v), date)] = true
 		}
 	}
 	b := s.stats
