@@ -441,108 +441,49 @@ func accessTable() map[string]acCase {
 				}
 			},
 		},
-		"POST /api/v1/photos/uploads": {
-			// 409 direct_upload_unavailable on the local store, 201 on S3.
-			in: func(f *fixture, _ domain.Role) req {
-				return req{method: "POST", path: "/api/v1/photos/uploads", body: map[string]any{"villageId": f.villA1, "contentType": "image/jpeg", "size": 1000}}
-			},
-			okIn: []int{409},
-			out: func(f *fixture, _ domain.Role) req {
-				return req{method: "POST", path: "/api/v1/photos/uploads", body: map[string]any{"villageId": f.villB1, "contentType": "image/jpeg", "size": 1000}}
-			},
-		},
-		"POST /api/v1/photos": {
-			in: func(f *fixture, _ domain.Role) req {
-				body, ct := multipartPhoto(nil, f.villA1, "", testPhoto(nil, 16, 16, nil))
-				return req{method: "POST", path: "/api/v1/photos", body: body, contentType: ct}
-			},
-			out: func(f *fixture, _ domain.Role) req {
-				body, ct := multipartPhoto(nil, f.villB1, "", testPhoto(nil, 16, 16, nil))
-				return req{method: "POST", path: "/api/v1/photos", body: body, contentType: ct}
-			},
-		},
+		"POST /api/v1/photos/uploads": withOK(scoped(villages, func(v string) req { // 409 direct_upload_unavailable on the local store, 201 on S3
+			return req{method: "POST", path: "/api/v1/photos/uploads", body: map[string]any{"villageId": v, "contentType": "image/jpeg", "size": 1000}}
+		}), 409),
+		"POST /api/v1/photos": scoped(villages, func(v string) req {
+			body, ct := multipartPhoto(nil, v, "", testPhoto(nil, 16, 16, nil))
+			return req{method: "POST", path: "/api/v1/photos", body: body, contentType: ct}
+		}),
 		"GET /api/v1/photos":               {in: get("/api/v1/photos?limit=500"), listCheck: villageItemsOnly},
 		"GET /api/v1/photos/:id":           photoCase("GET", ""),
 		"POST /api/v1/photos/:id/complete": photoCase("POST", "/complete"),
-		"GET /api/v1/photos/:id/content":   photoCase("GET", "/content", 307),
-		"GET /api/v1/photos/:id/thumbnail": photoCase("GET", "/thumbnail", 307),
+		"GET /api/v1/photos/:id/content":   withOK(photoCase("GET", "/content"), 307),
+		"GET /api/v1/photos/:id/thumbnail": withOK(photoCase("GET", "/thumbnail"), 307),
 		"GET /api/v1/blobs/:key": {in: func(f *fixture, _ domain.Role) req {
 			return req{method: "GET", path: f.blobURL(f.c.photoA1Key)}
 		}},
-		"GET /api/v1/stats/summary": {
-			in: func(f *fixture, _ domain.Role) req {
-				return req{method: "GET", path: "/api/v1/stats/summary?scope=village&id=" + f.villA1 + "&period=2026"}
-			},
-			out: func(f *fixture, _ domain.Role) req {
-				return req{method: "GET", path: "/api/v1/stats/summary?scope=village&id=" + f.villB1 + "&period=2026"}
-			},
-		},
-		"GET /api/v1/stats/series": {
-			in: func(f *fixture, _ domain.Role) req {
-				return req{method: "GET", path: "/api/v1/stats/series?metric=meetings&interval=month&from=2026-01-01&to=2026-03-31&scope=village&id=" + f.villA1}
-			},
-			out: func(f *fixture, _ domain.Role) req {
-				return req{method: "GET", path: "/api/v1/stats/series?metric=meetings&interval=month&from=2026-01-01&to=2026-03-31&scope=village&id=" + f.villB1}
-			},
-		},
-		"GET /api/v1/stats/villages": {
-			in: func(f *fixture, _ domain.Role) req {
-				return req{method: "GET", path: "/api/v1/stats/villages?period=2026Q1&townId=" + f.townA}
-			},
-			out: func(f *fixture, _ domain.Role) req {
-				return req{method: "GET", path: "/api/v1/stats/villages?period=2026Q1&townId=" + f.townB}
-			},
-			listCheck: villageItemsOnly,
-		},
-		"PUT /api/v1/assessments/:villageId/:period": {
-			in: func(f *fixture, _ domain.Role) req {
-				return req{method: "PUT", path: "/api/v1/assessments/" + f.villA1 + "/2026S1", body: assessmentBody(90)}
-			},
-			out: func(f *fixture, _ domain.Role) req {
-				return req{method: "PUT", path: "/api/v1/assessments/" + f.villB1 + "/2026S1", body: assessmentBody(10)}
-			},
-		},
-		"GET /api/v1/assessments/:villageId/:period": {
-			in: func(f *fixture, _ domain.Role) req {
-				return req{method: "GET", path: "/api/v1/assessments/" + f.villA1 + "/2026S1"}
-			},
-			out: func(f *fixture, _ domain.Role) req {
-				return req{method: "GET", path: "/api/v1/assessments/" + f.villB1 + "/2026S1"}
-			},
-		},
-		"POST /api/v1/field-checks": {
-			in: func(f *fixture, _ domain.Role) req {
-				return req{method: "POST", path: "/api/v1/field-checks", body: fieldCheckBody(f.villA1)}
-			},
-			out: func(f *fixture, _ domain.Role) req {
-				return req{method: "POST", path: "/api/v1/field-checks", body: fieldCheckBody(f.villB1)}
-			},
-		},
+		"GET /api/v1/stats/summary": scoped(villages, func(v string) req {
+			return req{method: "GET", path: "/api/v1/stats/summary?scope=village&period=2026&id=" + v}
+		}),
+		"GET /api/v1/stats/series": scoped(villages, func(v string) req {
+			return req{method: "GET", path: "/api/v1/stats/series?metric=meetings&interval=month&from=2026-01-01&to=2026-03-31&scope=village&id=" + v}
+		}),
+		"GET /api/v1/stats/villages": withList(scoped(towns, func(t string) req {
+			return req{method: "GET", path: "/api/v1/stats/villages?period=2026Q1&townId=" + t}
+		}), villageItemsOnly),
+		"PUT /api/v1/assessments/:villageId/:period": scoped(villages, func(v string) req {
+			return req{method: "PUT", path: "/api/v1/assessments/" + v + "/2026S1", body: assessmentBody(90)}
+		}),
+		"GET /api/v1/assessments/:villageId/:period": scoped(villages, func(v string) req {
+			return req{method: "GET", path: "/api/v1/assessments/" + v + "/2026S1"}
+		}),
+		"POST /api/v1/field-checks": scoped(villages, func(v string) req {
+			return req{method: "POST", path: "/api/v1/field-checks", body: fieldCheckBody(v)}
+		}),
 		"GET /api/v1/field-checks": {in: get("/api/v1/field-checks?limit=500"), listCheck: villageItemsOnly},
-		"GET /api/v1/villages/:id/monthly": {
-			in: func(f *fixture, _ domain.Role) req {
-				return req{method: "GET", path: "/api/v1/villages/" + f.villA1 + "/monthly?month=202603"}
-			},
-			out: func(f *fixture, _ domain.Role) req {
-				return req{method: "GET", path: "/api/v1/villages/" + f.villB1 + "/monthly?month=202603"}
-			},
-		},
-		"GET /api/v1/exports/ledger.xlsx": {
-			in: func(f *fixture, _ domain.Role) req {
-				return req{method: "GET", path: "/api/v1/exports/ledger.xlsx?period=2026&townId=" + f.townA}
-			},
-			out: func(f *fixture, _ domain.Role) req {
-				return req{method: "GET", path: "/api/v1/exports/ledger.xlsx?period=2026&townId=" + f.townB}
-			},
-		},
-		"GET /api/v1/exports/:sheet.csv": {
-			in: func(f *fixture, _ domain.Role) req {
-				return req{method: "GET", path: "/api/v1/exports/villages.csv?period=2026&townId=" + f.townA}
-			},
-			out: func(f *fixture, _ domain.Role) req {
-				return req{method: "GET", path: "/api/v1/exports/villages.csv?period=2026&townId=" + f.townB}
-			},
-		},
+		"GET /api/v1/villages/:id/monthly": scoped(villages, func(v string) req {
+			return req{method: "GET", path: "/api/v1/villages/" + v + "/monthly?month=202603"}
+		}),
+		"GET /api/v1/exports/ledger.xlsx": scoped(towns, func(t string) req {
+			return req{method: "GET", path: "/api/v1/exports/ledger.xlsx?period=2026&townId=" + t}
+		}),
+		"GET /api/v1/exports/:sheet.csv": scoped(towns, func(t string) req {
+			return req{method: "GET", path: "/api/v1/exports/villages.csv?period=2026&townId=" + t}
+		}),
 		"GET /api/v1/sync/changes": {in: get("/api/v1/sync/changes?limit=500"), listCheck: func(t *testing.T, f *fixture, role domain.Role, r *resp) {
 			for _, it := range r.items() {
 				d, _ := it["data"].(map[string]any)
@@ -697,17 +638,34 @@ func fieldCheckBody(village string) map[string]any {
 		"checkers": []string{"区委组织部"}, "findings": "驻村干部在岗，台账齐全", "rating": "good"}
 }
 
-// photoCase calls a route of one photo: A1's in scope, B1's outside.
-func photoCase(method, suffix string, okIn ...int) acCase {
+// scoped is a case whose in-scope and out-of-scope requests differ only in
+// an id: pick gives A's (in the scoped roles' scope) and B's (outside it).
+func scoped(pick func(f *fixture) (in, out string), mk func(id string) req) acCase {
 	return acCase{
-		in: func(f *fixture, _ domain.Role) req {
-			return req{method: method, path: "/api/v1/photos/" + f.c.photoA1 + suffix}
-		},
-		out: func(f *fixture, _ domain.Role) req {
-			return req{method: method, path: "/api/v1/photos/" + f.c.photoB1 + suffix}
-		},
-		okIn: okIn,
+		in:  func(f *fixture, _ domain.Role) req { a, _ := pick(f); return mk(a) },
+		out: func(f *fixture, _ domain.Role) req { _, b := pick(f); return mk(b) },
 	}
+}
+
+func villages(f *fixture) (string, string) { return f.villA1, f.villB1 }
+func towns(f *fixture) (string, string)    { return f.townA, f.townB }
+func photos(f *fixture) (string, string)   { return f.c.photoA1, f.c.photoB1 }
+
+// withOK lets an in-scope call also answer these statuses.
+func withOK(c acCase, statuses ...int) acCase {
+	c.okIn = statuses
+	return c
+}
+
+// withList adds a check of a list's items.
+func withList(c acCase, check func(t *testing.T, f *fixture, role domain.Role, r *resp)) acCase {
+	c.listCheck = check
+	return c
+}
+
+// photoCase calls a route of one photo: A1's in scope, B1's outside.
+func photoCase(method, suffix string) acCase {
+	return scoped(photos, func(id string) req { return req{method: method, path: "/api/v1/photos/" + id + suffix} })
 }
 
 // villageItemsOnly fails when a list holds records outside the role's villages.
