@@ -111,6 +111,12 @@ func (s *Store) updateHead(ctx context.Context, village string, changed []record
 	for i, r := range h.Records {
 		byID[r.ID] = i
 	}
+	// The oldest report of a full, incomplete head as loaded (its records
+	// are newest first); reports are appended below in any order.
+	var floor *recordRow
+	if !h.Complete && len(h.Records) >= headSize {
+		floor = &recordRow{ID: h.Records[len(h.Records)-1].ID, At: h.Records[len(h.Records)-1].At}
+	}
 	for _, r := range reports {
 		if i, ok := byID[r.ID]; ok {
 			if r.Version >= h.Records[i].Version {
@@ -120,7 +126,7 @@ func (s *Store) updateHead(ctx context.Context, village string, changed []record
 		}
 		// A report older than an incomplete head's oldest stays out: the
 		// head is the newest ones only.
-		if !h.Complete && len(h.Records) >= headSize && r.At.Before(h.Records[len(h.Records)-1].At) {
+		if floor != nil && recordLess(toRecordHead(*floor), toRecordHead(r)) < 0 {
 			continue
 		}
 		byID[r.ID] = len(h.Records)
