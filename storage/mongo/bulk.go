@@ -20,19 +20,12 @@ func (s *Store) BulkLoadRecords(ctx context.Context, villageID string, rs []doma
 	return s.sequencedN(ctx, int64(len(rs)), func(first int64) error {
 		rows := make([]any, len(rs))
 		dirs := map[string][]any{}
-		ids := make([]any, len(rs))
 		for i := range rs {
-			ids[i] = idRow{ID: rs[i].ID, VillageID: villageID, Type: string(rs[i].Type)}
+			s.ids.add(rs[i].ID)
 			rs[i].Seq = first + int64(i)
 			rows[i] = toRecordRow(rs[i])
 			col := dirCollection(rs[i].ID)
 			dirs[col] = append(dirs[col], dirRow{ID: rs[i].ID, VillageID: villageID, Type: string(rs[i].Type)})
-		}
-		if err := s.call(ctx, func(ctx context.Context) error {
-			_, err := s.db.Collection(colRecordIDs).InsertMany(ctx, ids, options.InsertMany().SetOrdered(false))
-			return err
-		}); err != nil {
-			return fmt.Errorf("bulk load ids: %w", err)
 		}
 		for col, ds := range dirs {
 			if err := s.call(ctx, func(ctx context.Context) error {

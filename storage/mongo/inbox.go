@@ -13,26 +13,25 @@ import (
 	"zhucun/domain"
 )
 
-// New records are written ahead to one "inbox" collection, and their ids to
-// one "record_ids" collection, each in one group insert for all the
-// concurrent creates of every village: a create costs a share of two
-// inserts, not two inserts of its own. A mover then copies the inbox into
+// New records are written ahead to one "inbox" collection, in one group
+// insert for all the concurrent creates of every village (their ids are
+// checked in memory, ids.go): a create costs a share of one insert, not an
+// insert of its own. A mover then copies the inbox into
 // the village collections and the id directory in large batches and
 // deletes what it copied. Readers read the inbox first and then the village
 // collections, so a record being moved is seen once or twice (the newer
 // version wins), never missed.
 const (
-	colInbox     = "inbox"
+	colInbox = "inbox"
+	// colRecordIDs held every record id before the id set (ids.go); Open
+	// drops it.
 	colRecordIDs = "record_ids"
 	moveBatch    = 2000
 	moveIdle     = 50 * time.Millisecond
 )
 
-type idRow struct {
-	ID        string `bson:"_id"`
-	VillageID string `bson:"villageId"`
-	Type      string `bson:"type"`
-}
+// inboxCollections names the inboxes.
+func inboxCollections() []string { return []string{colInbox} }
 
 // startMover runs the mover until the store closes.
 func (s *Store) startMover() {

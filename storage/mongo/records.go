@@ -363,21 +363,18 @@ func toRecord(row recordRow) domain.Record {
 	return r
 }
 
-// CreateRecord stores a new record: its id first (which makes ids unique
-// across villages), then the record, in the inbox. When the id is taken it
+// CreateRecord stores a new record in the inbox, its id checked against the
+// id set first (ids are unique across villages). When the id is taken it
 // answers ErrDuplicate with the stored record.
 func (s *Store) CreateRecord(ctx context.Context, r domain.Record, audit *domain.AuditEntry) (domain.Record, error) {
 	var out domain.Record
 	err := s.sequenced(ctx, func(seq int64) error {
 		r.Seq = seq
-		err := s.batcherFor(colRecordIDs).insert(ctx, idRow{ID: r.ID, VillageID: r.VillageID, Type: string(r.Type)})
-		if err != nil && !errors.Is(err, domain.ErrDuplicate) {
-			return err
-		}
-		if errors.Is(err, domain.ErrDuplicate) {
-			// Taken: by a stored record (a resend, or another record), by a
-			// create of the same id still writing, or by the id of a create
-			// that failed after it. Only the last two lack the record.
+		if s.ids.add(r.ID) {
+			// Maybe taken: by a stored record (a resend, or another record),
+			// by a create of the id still writing, by one that failed, or
+			// by a hash collision. Only a stored record answers now; the
+			// inbox's unique _id settles a create still writing.
 			stored, gerr := s.GetRecord(ctx, r.ID)
 			if gerr == nil {
 				out = stored
@@ -385,15 +382,6 @@ func (s *Store) CreateRecord(ctx context.Context, r domain.Record, audit *domain
 			}
 			if !errors.Is(gerr, domain.ErrNotFound) {
 				return gerr
-			}
-			d, derr := findOne[idRow](ctx, s, colRecordIDs, bson.D{{Key: "_id", Value: r.ID}})
-			if derr != nil {
-				return derr
-			}
-			if d.VillageID != r.VillageID || d.Type != string(r.Type) {
-				// Another village's or type's record is being created under this id.
-				out = domain.Record{ID: r.ID, VillageID: d.VillageID, Type: domain.RecordType(d.Type)}
-				return domain.ErrDuplicate
 			}
 		}
 		row := toRecordRow(r)

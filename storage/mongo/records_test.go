@@ -1,6 +1,7 @@
 package mongo
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -421,5 +422,81 @@ func TestVillageHead(t *testing.T) {
 	h, err := findOne[headRow](ctx, s, recordCollection("hv"), bson.D{{Key: "_id", Value: headID}})
 	if err != nil || len(h.Records) < 50 || len(h.Records) > headSize || h.Complete {
 		t.Fatalf("head: %d records, complete %v, %v", len(h.Records), h.Complete, err)
+	}
+}
+
+// TestIDsAcrossRestarts: after a restart the id set knows every stored
+// record — bulk-loaded, moved, or still in the inbox — so resends are
+// duplicates and an id of another village's record is refused; an id the
+// set holds without a record (a failed create, a hash collision) can still
+// be created.
+func TestIDsAcrossRestarts(t *testing.T) {
+	ctx := t.Context()
+	s := open(t)
+	name := s.db.Name()
+	base := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+	mk := func(i int) domain.Record {
+		r := reportRec(domain.NewID(base.Add(time.Duration(i)*time.Minute)), "ia", "t", domain.KindVisit, base, 1, "c")
+		r.Hash = r.Fingerprint()
+		r.CreateHash = r.Hash
+		return r
+	}
+	var all []domain.Record
+	for i := range 10 {
+		all = append(all, mk(i))
+	}
+	if err := s.BulkLoadRecords(ctx, "ia", all); err != nil {
+		t.Fatal(err)
+	}
+	for i := 10; i < 15; i++ {
+		r, err := s.CreateRecord(ctx, mk(i), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, r)
+	}
+	for {
+		if n, err := s.moveOnce(ctx); err != nil {
+			t.Fatal(err)
+		} else if n == 0 {
+			break
+		}
+	}
+	// One left in the inbox when the process dies.
+	s.stopBatchers()
+	in := mk(15)
+	in.Seq = all[len(all)-1].Seq + 1
+	if err := insert(ctx, s, colInbox, toRecordRow(in)); err != nil {
+		t.Fatal(err)
+	}
+	all = append(all, in)
+	_ = s.client.Disconnect(ctx)
+
+	s, err := Open(ctx, server.URI, name, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	if n := s.ids.len(); n != len(all) {
+		t.Fatalf("the id set holds %d ids, want %d", n, len(all))
+	}
+	for _, r := range all {
+		got, err := s.CreateRecord(ctx, r, nil)
+		if !errors.Is(err, domain.ErrDuplicate) || got.ID != r.ID || got.VillageID != "ia" {
+			t.Fatalf("resend of %s after a restart: %v, %+v", r.ID, err, got)
+		}
+	}
+	other := all[3]
+	other.VillageID = "ib"
+	if got, err := s.CreateRecord(ctx, other, nil); !errors.Is(err, domain.ErrDuplicate) || got.VillageID != "ia" {
+		t.Fatalf("another village's create under a taken id: %v, %+v", err, got)
+	}
+	ghost := mk(99)
+	s.ids.add(ghost.ID)
+	if _, err := s.CreateRecord(ctx, ghost, nil); err != nil {
+		t.Fatalf("an id in the set without a record: %v", err)
+	}
+	if got, err := s.GetRecord(ctx, ghost.ID); err != nil || got.ID != ghost.ID {
+		t.Fatalf("the record of that id: %+v, %v", got, err)
 	}
 }

@@ -73,6 +73,7 @@ type Store struct {
 	log          *slog.Logger
 	heads        headLocks
 	photos       photoIndex
+	ids          *idSet
 	stats        *statBook
 	loc          *time.Location // the campaign's time zone, for the days counts fall on
 	crash        crashPoints    // tests only: stop as a crash would at these points
@@ -122,7 +123,7 @@ func Open(ctx context.Context, uri, name string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("connect to MongoDB: %w", err)
 	}
 	s := &Store{client: client, db: client.Database(name), timeout: o.Timeout, cache: newCaches(), stop: make(chan struct{}), log: o.Logger,
-		loc: o.Location, stats: newStatBook()}
+		loc: o.Location, stats: newStatBook(), ids: newIDSet()}
 	if s.loc == nil {
 		if s.loc, err = time.LoadLocation("Asia/Shanghai"); err != nil {
 			s.loc = time.FixedZone("CST", 8*3600)
@@ -136,6 +137,10 @@ func Open(ctx context.Context, uri, name string, o Options) (*Store, error) {
 		return nil, err
 	}
 	if err := s.ensureIndexes(ctx); err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	if err := s.loadIDs(ctx); err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, err
 	}
