@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -25,8 +26,17 @@ type batcher struct {
 }
 
 type batchReq struct {
-	doc  any
-	done chan error
+	doc     any
+	done    chan error
+	settled *sync.WaitGroup // when not nil: Done once the outcome is known
+}
+
+// finish hands the request its outcome.
+func (r *batchReq) finish(err error) {
+	r.done <- err
+	if r.settled != nil {
+		r.settled.Done()
+	}
 }
 
 // batcherFor returns the collection's batcher, starting it on first use.
@@ -46,12 +56,23 @@ func (s *Store) batcherFor(col string) *batcher {
 // insert adds doc in the next group and waits until it is durable.
 // ErrDuplicate when its _id (or another unique key) is taken.
 func (b *batcher) insert(ctx context.Context, doc any) error {
-	r := &batchReq{doc: doc, done: make(chan error, 1)}
+	return b.insertTracked(ctx, doc, nil)
+}
+
+// insertTracked is insert that also counts the insert in settled until its
+// outcome is known, whether or not the caller still waits for it.
+func (b *batcher) insertTracked(ctx context.Context, doc any, settled *sync.WaitGroup) error {
+	r := &batchReq{doc: doc, done: make(chan error, 1), settled: settled}
+	if settled != nil {
+		settled.Add(1)
+	}
 	select {
 	case b.reqs <- r:
 	case <-b.s.stop:
+		r.finish(nil)
 		return fmt.Errorf("insert into %s: %w", b.col, domain.ErrUnavailable)
 	case <-ctx.Done():
+		r.finish(nil)
 		return ctx.Err()
 	}
 	select {
@@ -72,7 +93,15 @@ func (b *batcher) loop() {
 		select {
 		case first = <-b.reqs:
 		case <-b.s.stop:
-			return
+			// Whatever is still queued never goes out.
+			for {
+				select {
+				case r := <-b.reqs:
+					r.finish(fmt.Errorf("insert into %s: %w", b.col, domain.ErrUnavailable))
+				default:
+					return
+				}
+			}
 		}
 		batch := []*batchReq{first}
 	drain:
@@ -118,7 +147,7 @@ func (b *batcher) flush(batch []*batchReq) {
 		}
 	}
 	for i, r := range batch {
-		r.done <- errs[i]
+		r.finish(errs[i])
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -13,25 +14,48 @@ import (
 	"zhucun/domain"
 )
 
-// New records are written ahead to one "inbox" collection, in one group
-// insert for all the concurrent creates of every village (their ids are
-// checked in memory, ids.go): a create costs a share of one insert, not an
-// insert of its own. A mover then copies the inbox into
-// the village collections and the id directory in large batches and
-// deletes what it copied. Readers read the inbox first and then the village
+// New records are written ahead to an inbox collection, in one group insert
+// for all the concurrent creates of every village (their ids are checked in
+// memory, ids.go): a create costs a share of one insert, not an insert of
+// its own. A mover then copies the inbox into the village collections and
+// the id directory in large batches. There are two inboxes: creates write
+// to the active one while the mover empties the other, and each round the
+// mover switches them, copies everything in the one just left, and drops
+// it — on FerretDB a delete decodes every document of its collection, a
+// drop none. Readers read the inboxes first and then the village
 // collections, so a record being moved is seen once or twice (the newer
 // version wins), never missed.
+//
+// A create holds the switch's read lock from its id check to the end of its
+// insert, so two concurrent creates of one id meet in one inbox, whose
+// unique _id lets one through; and the mover, after switching, waits until
+// every insert into the inbox it left has settled (even one whose caller
+// gave up), so nothing lands there after it is read.
 const (
-	colInbox = "inbox"
+	colInbox  = "inbox"
+	colInbox2 = "inbox_b"
 	// colRecordIDs held every record id before the id set (ids.go); Open
 	// drops it.
 	colRecordIDs = "record_ids"
-	moveBatch    = 2000
-	moveIdle     = 50 * time.Millisecond
+	// moveBatch: a round that moved at least this many goes again at once.
+	moveBatch = 2000
+	moveIdle  = 50 * time.Millisecond
 )
 
 // inboxCollections names the inboxes.
-func inboxCollections() []string { return []string{colInbox} }
+func inboxCollections() []string { return []string{colInbox, colInbox2} }
+
+// inboxes holds which inbox creates write to.
+type inboxes struct {
+	move    sync.Mutex // one mover round at a time: a second switch would send creates into the inbox being dropped
+	flip    sync.RWMutex
+	active  int               // index into inboxCollections(); changed under flip's write lock
+	pending [2]sync.WaitGroup // inserts in flight into each inbox
+	// drop is held for writing while an inbox is dropped and for reading by
+	// readers of the inboxes: FerretDB fails a find that meets a drop ("no
+	// such table"), MongoDB may kill its cursor.
+	drop sync.RWMutex
+}
 
 // startMover runs the mover until the store closes.
 func (s *Store) startMover() {
@@ -45,8 +69,8 @@ func (s *Store) startMover() {
 					s.log.Error("moving the inbox to the village collections", "err", err, "failures", s.moveErrs.Load())
 				}
 			}
-			if n == moveBatch && err == nil {
-				continue // more waiting
+			if n >= moveBatch && err == nil {
+				continue // busy: the other inbox has filled meanwhile
 			}
 			select {
 			case <-s.stop:
@@ -55,6 +79,35 @@ func (s *Store) startMover() {
 			}
 		}
 	}()
+}
+
+// inboxInsert group-inserts a new record into the active inbox; the caller
+// holds the switch's read lock.
+func (s *Store) inboxInsert(ctx context.Context, row recordRow) error {
+	i := s.inbox.active
+	return s.batcherFor(inboxCollections()[i]).insertTracked(ctx, row, &s.inbox.pending[i])
+}
+
+// switchInbox makes the other inbox the active one and returns the one
+// left, once every insert into it has settled.
+func (s *Store) switchInbox(ctx context.Context) (string, error) {
+	s.inbox.flip.Lock()
+	left := s.inbox.active
+	s.inbox.active = 1 - left
+	s.inbox.flip.Unlock()
+	settled := make(chan struct{})
+	go func() {
+		s.inbox.pending[left].Wait()
+		close(settled)
+	}()
+	select {
+	case <-settled:
+		return inboxCollections()[left], nil
+	case <-s.stop:
+		return "", fmt.Errorf("switch inbox: %w", domain.ErrUnavailable)
+	case <-ctx.Done():
+		return "", fmt.Errorf("switch inbox: %w", ctx.Err())
+	}
 }
 
 // lockAllRecords holds every replace stripe: no record changes while held.
@@ -69,24 +122,29 @@ func (s *Store) lockAllRecords() func() {
 	}
 }
 
-// moveOnce moves up to moveBatch inbox records to their village collections and
-// the directory, and returns how many it moved.
+// moveOnce switches the inboxes, moves everything in the one left to the
+// village collections and the directory, drops it, and returns how many
+// records it moved.
 func (s *Store) moveOnce(ctx context.Context) (int, error) {
+	s.inbox.move.Lock()
+	defer s.inbox.move.Unlock()
+	col, err := s.switchInbox(ctx)
+	if err != nil {
+		return 0, err
+	}
 	unlock := s.lockAllRecords()
 	defer unlock()
-	rows, err := findAllLimit[recordRow](ctx, s, colInbox, bson.D{}, nil, moveBatch)
+	rows, err := findAll[recordRow](ctx, s, col, bson.D{}, nil)
 	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
 	groups := map[string][]recordRow{}
 	dirs := map[string][]any{}
-	ids := make([]string, len(rows))
-	for i, r := range rows {
+	for _, r := range rows {
 		r.Audit, r.Stat = nil, nil // stay in the audit trail and the count log only
 		groups[r.VillageID] = append(groups[r.VillageID], r)
 		col := dirCollection(r.ID)
 		dirs[col] = append(dirs[col], dirRow{ID: r.ID, VillageID: r.VillageID, Type: r.Type})
-		ids[i] = r.ID
 	}
 	for village, rs := range groups {
 		if err := s.ensureRecordIndexes(ctx, village); err != nil {
@@ -163,12 +221,11 @@ func (s *Store) moveOnce(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
-	err = s.call(ctx, func(ctx context.Context) error {
-		_, err := s.db.Collection(colInbox).DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
-		return err
-	})
+	s.inbox.drop.Lock()
+	err = s.call(ctx, func(ctx context.Context) error { return s.db.Collection(col).Drop(ctx) })
+	s.inbox.drop.Unlock()
 	if err != nil {
-		return 0, fmt.Errorf("empty inbox: %w", err)
+		return 0, fmt.Errorf("drop the moved inbox: %w", err)
 	}
 	return len(rows), nil
 }
@@ -197,7 +254,33 @@ func (s *Store) insertManyDups(ctx context.Context, col string, docs []any) ([]i
 	return dups, nil
 }
 
-// inboxRows reads inbox records matching filter.
+// inboxRows reads the inboxes' records matching filter.
 func (s *Store) inboxRows(ctx context.Context, filter bson.D) ([]recordRow, error) {
-	return findAll[recordRow](ctx, s, colInbox, filter, nil)
+	s.inbox.drop.RLock()
+	defer s.inbox.drop.RUnlock()
+	var out []recordRow
+	for _, col := range inboxCollections() {
+		rows, err := findAll[recordRow](ctx, s, col, filter, nil)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+// inboxRecord finds a record in the inboxes, and says which holds it.
+func (s *Store) inboxRecord(ctx context.Context, id string) (recordRow, string, error) {
+	s.inbox.drop.RLock()
+	defer s.inbox.drop.RUnlock()
+	for _, col := range inboxCollections() {
+		row, err := findOne[recordRow](ctx, s, col, bson.D{{Key: "_id", Value: id}})
+		if err == nil {
+			return row, col, nil
+		}
+		if !errors.Is(err, domain.ErrNotFound) {
+			return recordRow{}, "", err
+		}
+	}
+	return recordRow{}, "", domain.ErrNotFound
 }

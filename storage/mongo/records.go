@@ -370,6 +370,10 @@ func (s *Store) CreateRecord(ctx context.Context, r domain.Record, audit *domain
 	var out domain.Record
 	err := s.sequenced(ctx, func(seq int64) error {
 		r.Seq = seq
+		// From the id check to the end of the insert: no inbox switch
+		// (inbox.go).
+		s.inbox.flip.RLock()
+		defer s.inbox.flip.RUnlock()
 		if s.ids.add(r.ID) {
 			// Maybe taken: by a stored record (a resend, or another record),
 			// by a create of the id still writing, by one that failed, or
@@ -393,7 +397,7 @@ func (s *Store) CreateRecord(ctx context.Context, r domain.Record, audit *domain
 		if len(delta) > 0 {
 			row.Stat = &statEntryRow{Seq: seq, Village: r.VillageID, Town: r.TownID, Events: toEventRows(delta)}
 		}
-		ierr := s.batcherFor(colInbox).insert(ctx, row)
+		ierr := s.inboxInsert(ctx, row)
 		if !errors.Is(ierr, domain.ErrDuplicate) {
 			if ierr == nil {
 				out = r
@@ -446,12 +450,12 @@ func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Reco
 	lock := &s.replaceLocks[h[0]]
 	lock.Lock()
 	defer lock.Unlock()
-	if in, err := findOne[recordRow](ctx, s, colInbox, bson.D{{Key: "_id", Value: r.ID}}); err == nil {
+	if in, inbox, err := s.inboxRecord(ctx, r.ID); err == nil {
 		// Not moved yet: the mover, which waits for this lock, moves the new
 		// version, and the create's audit entry and counts that ride with it.
 		err := s.replaceCounted(ctx, in, &r, func(row recordRow) error {
 			row.Audit, row.Stat = in.Audit, in.Stat
-			return replaceVersion(ctx, s, colInbox, r.ID, r.Version, row)
+			return replaceVersion(ctx, s, inbox, r.ID, r.Version, row)
 		})
 		if err != nil {
 			return domain.Record{}, fmt.Errorf("replace record: %w", err)
@@ -507,7 +511,7 @@ func (s *Store) replaceCounted(ctx context.Context, old recordRow, r *domain.Rec
 
 // GetRecord finds a record through the directory.
 func (s *Store) GetRecord(ctx context.Context, id string) (domain.Record, error) {
-	if row, err := findOne[recordRow](ctx, s, colInbox, bson.D{{Key: "_id", Value: id}}); err == nil {
+	if row, _, err := s.inboxRecord(ctx, id); err == nil {
 		return toRecord(row), nil
 	} else if !errors.Is(err, domain.ErrNotFound) {
 		return domain.Record{}, fmt.Errorf("get record: %w", err)

@@ -289,17 +289,11 @@ func TestInboxMover(t *testing.T) {
 		}
 	}
 	check("before the move")
-	for {
-		n, err := s.moveOnce(ctx)
-		if err != nil {
-			t.Fatal(err)
+	moveAll(t, s)
+	for _, col := range inboxCollections() {
+		if n, err := s.db.Collection(col).CountDocuments(ctx, bson.D{}); err != nil || n != 0 {
+			t.Fatalf("%s holds %d after moving, %v", col, n, err)
 		}
-		if n == 0 {
-			break
-		}
-	}
-	if n, err := s.db.Collection(colInbox).CountDocuments(ctx, bson.D{}); err != nil || n != 0 {
-		t.Fatalf("inbox holds %d after moving, %v", n, err)
 	}
 	check("after the move")
 	// An edit after the move goes to the month; a resend of the create is a duplicate.
@@ -369,13 +363,7 @@ func TestVillageHead(t *testing.T) {
 		}
 		all = append(all, r)
 	}
-	for {
-		if n, err := s.moveOnce(ctx); err != nil {
-			t.Fatal(err)
-		} else if n == 0 {
-			break
-		}
-	}
+	moveAll(t, s)
 	// Delete the newest, edit another.
 	del := all[len(all)-1]
 	del.Version, del.Deleted = 2, true
@@ -455,13 +443,7 @@ func TestIDsAcrossRestarts(t *testing.T) {
 		}
 		all = append(all, r)
 	}
-	for {
-		if n, err := s.moveOnce(ctx); err != nil {
-			t.Fatal(err)
-		} else if n == 0 {
-			break
-		}
-	}
+	moveAll(t, s)
 	// One left in the inbox when the process dies.
 	s.stopBatchers()
 	in := mk(15)
@@ -498,5 +480,98 @@ func TestIDsAcrossRestarts(t *testing.T) {
 	}
 	if got, err := s.GetRecord(ctx, ghost.ID); err != nil || got.ID != ghost.ID {
 		t.Fatalf("the record of that id: %+v, %v", got, err)
+	}
+}
+
+// moveAll runs mover rounds until two in a row (one per inbox) find
+// nothing to move.
+func moveAll(t *testing.T, s *Store) {
+	t.Helper()
+	for empty := 0; empty < 2; {
+		n, err := s.moveOnce(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			empty++
+		} else {
+			empty = 0
+		}
+	}
+}
+
+// TestCreatesWhileInboxesSwitch: concurrent creates, each sent twice at
+// once, while mover rounds switch the inboxes as fast as they can: every
+// id is created exactly once, stored once, and the counts equal a recount.
+func TestCreatesWhileInboxesSwitch(t *testing.T) {
+	ctx := t.Context()
+	s := open(t)
+	base := time.Date(2026, 7, 1, 8, 0, 0, 0, time.UTC)
+	stop := make(chan struct{})
+	moverDone := make(chan struct{})
+	go func() {
+		defer close(moverDone)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := s.moveOnce(ctx); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	const workers, each = 8, 60
+	var created atomic.Int32
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				r := reportRec(domain.NewID(base.Add(time.Duration(i)*time.Second)), fmt.Sprint("sw", w%3), "t", domain.KindVisit, base, 1+i%3, "c")
+				r.Hash = r.Fingerprint()
+				r.CreateHash = r.Hash
+				var twice sync.WaitGroup
+				for range 2 {
+					twice.Add(1)
+					go func() {
+						defer twice.Done()
+						_, err := s.CreateRecord(ctx, r, nil)
+						switch {
+						case err == nil:
+							created.Add(1)
+						case errors.Is(err, domain.ErrDuplicate):
+						default:
+							t.Error(err)
+						}
+					}()
+				}
+				twice.Wait()
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	<-moverDone
+	moveAll(t, s)
+	if created.Load() != workers*each {
+		t.Fatalf("%d creates answered created, want %d", created.Load(), workers*each)
+	}
+	stored := int64(0)
+	for v := range 3 {
+		n, err := s.db.Collection(recordCollection(fmt.Sprint("sw", v))).CountDocuments(ctx, bson.D{{Key: "type", Value: "report"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored += n
+	}
+	if stored != workers*each {
+		t.Fatalf("%d records stored, want %d", stored, workers*each)
+	}
+	if diffs, err := s.VerifyStats(ctx); err != nil || len(diffs) != 0 {
+		t.Fatalf("counts differ from a recount: %v, %v", diffs, err)
 	}
 }

@@ -463,7 +463,7 @@ func (s *Store) recoverStats(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load count log: %w", err)
 	}
-	inbox, err := findAll[recordRow](ctx, s, colInbox, bson.D{}, nil)
+	inbox, err := s.inboxRows(ctx, bson.D{})
 	if err != nil {
 		return fmt.Errorf("load inbox: %w", err)
 	}
@@ -513,16 +513,17 @@ func (s *Store) recoverStats(ctx context.Context) error {
 // intentHappened says whether the edit an intent was written for reached
 // its record (a crash may have come between the two).
 func (s *Store) intentHappened(ctx context.Context, e statEntryRow) (bool, error) {
-	for _, col := range []string{colInbox, recordCollection(e.Village)} {
-		r, err := findOne[recordRow](ctx, s, col, bson.D{{Key: "_id", Value: e.Record}})
-		if err == nil {
-			return r.Seq >= e.Seq, nil
-		}
-		if !errors.Is(err, domain.ErrNotFound) {
-			return false, fmt.Errorf("check count intent: %w", err)
-		}
+	r, _, err := s.inboxRecord(ctx, e.Record)
+	if errors.Is(err, domain.ErrNotFound) {
+		r, err = findOne[recordRow](ctx, s, recordCollection(e.Village), bson.D{{Key: "_id", Value: e.Record}})
 	}
-	return false, nil
+	switch {
+	case err == nil:
+		return r.Seq >= e.Seq, nil
+	case errors.Is(err, domain.ErrNotFound):
+		return false, nil
+	}
+	return false, fmt.Errorf("check count intent: %w", err)
 }
 
 // PeriodCounts returns a scope's event counts of a period.
@@ -629,7 +630,7 @@ func (s *Store) recount(ctx context.Context) (*statBook, error) {
 	}
 	// The inbox first: a record the mover moves meanwhile is then found in
 	// its village.
-	inbox, err := findAll[recordRow](ctx, s, colInbox, bson.D{}, nil)
+	inbox, err := s.inboxRows(ctx, bson.D{})
 	if err != nil {
 		return nil, fmt.Errorf("recount inbox: %w", err)
 	}

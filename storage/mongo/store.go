@@ -74,6 +74,7 @@ type Store struct {
 	heads        headLocks
 	photos       photoIndex
 	ids          *idSet
+	inbox        inboxes
 	stats        *statBook
 	loc          *time.Location // the campaign's time zone, for the days counts fall on
 	crash        crashPoints    // tests only: stop as a crash would at these points
