@@ -355,6 +355,7 @@ func measure(o options_, org *orgSet) (result, error) {
 	}
 	cmd := o.zhucun("serve")
 	cmd.Env = append(cmd.Env, "ZHUCUN_ADDR="+addr)
+	started := time.Now()
 	if err := cmd.Start(); err != nil {
 		return res, err
 	}
@@ -366,6 +367,7 @@ func measure(o options_, org *orgSet) (result, error) {
 		if err == nil {
 			r.Body.Close()
 			if r.StatusCode == 200 {
+				fmt.Fprintf(os.Stderr, "server ready in %v\n", time.Since(started).Round(10*time.Millisecond))
 				break
 			}
 		}
