@@ -64,6 +64,11 @@ func (s *Store) startMover() {
 		defer s.batchWG.Done()
 		for {
 			n, err := s.moveOnce(context.Background())
+			select {
+			case <-s.stop:
+				return // a round cut short by the close is no failure
+			default:
+			}
 			if err != nil {
 				if s.moveErrs.Add(1)%100 == 1 {
 					s.log.Error("moving the inbox to the village collections", "err", err, "failures", s.moveErrs.Load())
