@@ -1,10 +1,13 @@
 package api
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -56,8 +59,11 @@ func (s *server) codecOf(typ string) (recordCodec, bool) {
 	return recordCodec{}, false
 }
 
-// sync applies up to 500 queued operations in order, each on its own: one
-// bad item never sinks the rest.
+// sync applies up to 500 queued operations, each on its own: one bad item
+// never sinks the rest. Items run as if in order: they are cut into runs in
+// which no two items name the same record (its id, or the project a fund
+// names), and a run's items go concurrently (their inserts then share group
+// commits) before the next run starts.
 func (s *server) sync(c *fiber.Ctx) error {
 	var req syncReq
 	if err := decodeSized(c, &req, maxSyncBody); err != nil {
@@ -67,60 +73,124 @@ func (s *server) sync(c *fiber.Ctx) error {
 		return newError(domain.KindInvalid, "validation_failed", "the request has invalid fields",
 			domain.FieldError{Field: "items", Code: domain.FieldRange, Message: fmt.Sprintf("send at most %d items at a time", maxSyncItems)})
 	}
-	out := struct {
-		Results []syncResult `json:"results"`
-	}{Results: make([]syncResult, len(req.Items))}
-	for i, it := range req.Items {
-		out.Results[i] = s.syncOne(c, it)
+	cx, cl := ctx(c), caller(c)
+	results := make([]syncResult, len(req.Items))
+	errs := make([]error, len(req.Items))
+	for _, run := range syncRuns(req.Items) {
+		var wg sync.WaitGroup
+		next := make(chan int)
+		for range min(syncWorkers, len(run)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					results[i], errs[i] = s.syncApply(cx, cl, req.Items[i])
+				}
+			}()
+		}
+		for _, i := range run {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
 	}
-	return c.JSON(out)
+	for i, err := range errs {
+		if err != nil {
+			results[i] = s.syncFailed(c, results[i], err)
+		}
+	}
+	return c.JSON(struct {
+		Results []syncResult `json:"results"`
+	}{results})
 }
 
-func (s *server) syncOne(c *fiber.Ctx, it syncItem) syncResult {
+// syncWorkers bounds the items of one sync applied at once.
+const syncWorkers = 16
+
+// syncRefs are the record ids an item touches: its own, and a fund's project.
+type syncRefs struct {
+	ID        string `json:"id"`
+	ProjectID string `json:"projectId"`
+}
+
+// syncRuns cuts items, in order, into runs in which no record id is named
+// twice; applying a run's items concurrently then gives what applying them
+// in order would.
+func syncRuns(items []syncItem) [][]int {
+	var runs [][]int
+	var run []int
+	named := map[string]bool{}
+	for i, it := range items {
+		var refs syncRefs
+		_ = json.Unmarshal(it.Data, &refs)
+		var ids []string
+		for _, id := range []string{refs.ID, refs.ProjectID} {
+			if id != "" {
+				ids = append(ids, id)
+			}
+		}
+		if slices.ContainsFunc(ids, func(id string) bool { return named[id] }) {
+			runs = append(runs, run)
+			run, named = nil, map[string]bool{}
+		}
+		run = append(run, i)
+		for _, id := range ids {
+			named[id] = true
+		}
+	}
+	if len(run) > 0 {
+		runs = append(runs, run)
+	}
+	return runs
+}
+
+// syncFailed turns an item's error into its result.
+func (s *server) syncFailed(c *fiber.Ctx, res syncResult, err error) syncResult {
+	p := s.problem(c, err)
+	res.Problem = &p
+	switch {
+	case p.Status == fiber.StatusNotFound:
+		res.Status = syncNotFound
+	case p.Status == fiber.StatusConflict || p.Status == fiber.StatusPreconditionFailed:
+		res.Status = syncConflict
+	case p.Status >= 500:
+		res.Status = syncError
+	default:
+		res.Status = syncInvalid
+	}
+	return res
+}
+
+// syncApply applies one item; an error becomes its problem (syncFailed).
+func (s *server) syncApply(cx context.Context, cl domain.Caller, it syncItem) (syncResult, error) {
 	var env struct {
 		ID      string `json:"id"`
 		Version *int   `json:"version"`
 	}
 	_ = json.Unmarshal(it.Data, &env)
 	res := syncResult{ID: env.ID}
-	fail := func(err error) syncResult {
-		p := s.problem(c, err)
-		res.Problem = &p
-		switch {
-		case p.Status == fiber.StatusNotFound:
-			res.Status = syncNotFound
-		case p.Status == fiber.StatusConflict || p.Status == fiber.StatusPreconditionFailed:
-			res.Status = syncConflict
-		case p.Status >= 500:
-			res.Status = syncError
-		default:
-			res.Status = syncInvalid
-		}
-		return res
-	}
 	rc, ok := s.codecOf(it.Type)
 	if !ok || rc.typ == domain.TypeProjectUpdate {
-		return fail(newError(domain.KindInvalid, "validation_failed", "the item is invalid",
-			domain.FieldError{Field: "type", Code: domain.FieldInvalid, Message: "type must be report, dispute, project or fund"}))
+		return res, newError(domain.KindInvalid, "validation_failed", "the item is invalid",
+			domain.FieldError{Field: "type", Code: domain.FieldInvalid, Message: "type must be report, dispute, project or fund"})
 	}
 	if len(it.Data) == 0 || it.Data[0] != '{' {
-		return fail(newError(domain.KindInvalid, "validation_failed", "the item is invalid",
-			domain.FieldError{Field: "data", Code: domain.FieldRequired, Message: "data must be a JSON object"}))
+		return res, newError(domain.KindInvalid, "validation_failed", "the item is invalid",
+			domain.FieldError{Field: "data", Code: domain.FieldRequired, Message: "data must be a JSON object"})
 	}
 	version := 0
 	if env.Version != nil {
 		version = *env.Version
 	}
-	cx, cl := ctx(c), caller(c)
 	switch domain.WriteOp(it.Op) {
 	case domain.OpCreate:
 		b := rc.body(nil)
 		if err := decodeJSON(it.Data, b); err != nil {
-			return fail(err)
+			return res, err
 		}
 		r, dup, err := s.svc.Field.Create(cx, cl, rc.fromBody(b))
 		if err != nil {
-			return fail(err)
+			return res, err
 		}
 		res.Status, res.Version = syncCreated, r.Version
 		if dup {
@@ -129,7 +199,7 @@ func (s *server) syncOne(c *fiber.Ctx, it syncItem) syncResult {
 	case domain.OpUpdate:
 		r, same, err := s.svc.Field.Update(cx, cl, rc.typ, env.ID, version, editKey(version, it.Data), rc.patchOnto(it.Data))
 		if err != nil {
-			return fail(err)
+			return res, err
 		}
 		res.Status, res.Version = syncUpdated, r.Version
 		if same {
@@ -138,17 +208,17 @@ func (s *server) syncOne(c *fiber.Ctx, it syncItem) syncResult {
 	case domain.OpDelete:
 		already, err := s.svc.Field.Delete(cx, cl, rc.typ, env.ID, version)
 		if err != nil {
-			return fail(err)
+			return res, err
 		}
 		res.Status = syncUpdated
 		if already {
 			res.Status = syncDuplicate
 		}
 	default:
-		return fail(newError(domain.KindInvalid, "validation_failed", "the item is invalid",
-			domain.FieldError{Field: "op", Code: domain.FieldInvalid, Message: "op must be create, update or delete"}))
+		return res, newError(domain.KindInvalid, "validation_failed", "the item is invalid",
+			domain.FieldError{Field: "op", Code: domain.FieldInvalid, Message: "op must be create, update or delete"})
 	}
-	return res
+	return res, nil
 }
 
 type changeJSON struct {

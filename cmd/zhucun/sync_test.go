@@ -163,17 +163,9 @@ func TestSyncMixedBatch(t *testing.T) {
 	}
 	wantStatus := []string{"created", "duplicate", "conflict", "invalid", "conflict", "updated", "not_found", "not_found",
 		"invalid", "invalid", "invalid", "updated", "duplicate", "conflict"}
-	r := e.do(t, req{method: "POST", path: "/api/v1/sync", token: cadre, body: map[string]any{"items": items}})
-	want(t, r, 200)
-	res := r.json["results"].([]any)
-	if len(res) != len(wantStatus) {
-		t.Fatalf("%d results for %d items", len(res), len(items))
-	}
+	res := syncBatch(t, e, cadre, items, wantStatus)
 	for i, x := range res {
 		m := x.(map[string]any)
-		if m["status"] != wantStatus[i] {
-			t.Errorf("item %d: %v, want %s", i, m, wantStatus[i])
-		}
 		if wantStatus[i] != "created" && wantStatus[i] != "duplicate" && wantStatus[i] != "updated" && m["problem"] == nil {
 			t.Errorf("item %d has no problem", i)
 		}
@@ -256,4 +248,66 @@ func TestChangesFeedWhileWriting(t *testing.T) {
 	if count != n || len(seen) != n {
 		t.Fatalf("created %d, the feed delivered %d distinct", count, len(seen))
 	}
+}
+
+// TestSyncBatchKeepsOrder: a batch's items apply as if one after another,
+// though independent ones go concurrently — a fund finds the project
+// created before it in the batch, an edit and a delete find the record
+// created before them, and a fund before its project's create does not.
+func TestSyncBatchKeepsOrder(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture(t)
+	cadre := f.tokens[domain.RoleCadre]
+	at := time.Now().Add(-time.Hour).Format(time.RFC3339)
+	today := domain.Today(time.Now(), time.UTC)
+	report := func(id string) map[string]any {
+		return map[string]any{"type": "report", "op": "create", "data": map[string]any{"id": id, "kind": "work_log",
+			"villageId": f.villA1, "occurredAt": at, "text": "日记"}}
+	}
+	fund := func(project string) map[string]any {
+		return map[string]any{"type": "fund", "op": "create", "data": map[string]any{"id": domain.NewID(time.Now()), "villageId": f.villA1,
+			"amountFen": 100, "source": "区财政", "purpose": "修路", "receivedOn": today, "projectId": project}}
+	}
+	pid, late, rid := domain.NewID(time.Now()), domain.NewID(time.Now()), domain.NewID(time.Now())
+	var items []map[string]any
+	var wantStatus []string
+	add := func(it map[string]any, status string) {
+		items = append(items, it)
+		wantStatus = append(wantStatus, status)
+	}
+	for range 40 {
+		add(report(domain.NewID(time.Now())), "created")
+	}
+	add(fund(late), "invalid") // its project comes later in the batch
+	add(map[string]any{"type": "project", "op": "create", "data": map[string]any{"id": pid, "villageId": f.villA1, "name": "进村道路", "projectType": "road"}}, "created")
+	add(fund(pid), "created")
+	add(report(rid), "created")
+	for range 40 {
+		add(report(domain.NewID(time.Now())), "created")
+	}
+	add(map[string]any{"type": "report", "op": "update", "data": map[string]any{"id": rid, "text": "改", "version": 1}}, "updated")
+	add(map[string]any{"type": "project", "op": "create", "data": map[string]any{"id": late, "villageId": f.villA1, "name": "大棚", "projectType": "greenhouse"}}, "created")
+	add(map[string]any{"type": "report", "op": "delete", "data": map[string]any{"id": rid, "version": 2}}, "updated")
+	add(fund(late), "created")
+	syncBatch(t, e, cadre, items, wantStatus)
+	if n := len(e.do(t, req{method: "GET", path: "/api/v1/funds?limit=500", token: cadre}).items()); n != 2 {
+		t.Errorf("%d funds, want 2", n)
+	}
+}
+
+// syncBatch sends one sync request and checks each item's status.
+func syncBatch(t *testing.T, e *env, token string, items []map[string]any, wantStatus []string) []any {
+	t.Helper()
+	r := e.do(t, req{method: "POST", path: "/api/v1/sync", token: token, body: map[string]any{"items": items}})
+	want(t, r, 200)
+	res := r.json["results"].([]any)
+	if len(res) != len(wantStatus) {
+		t.Fatalf("%d results for %d items", len(res), len(items))
+	}
+	for i, x := range res {
+		if m := x.(map[string]any); m["status"] != wantStatus[i] {
+			t.Errorf("item %d: %v, want %s", i, m, wantStatus[i])
+		}
+	}
+	return res
 }
