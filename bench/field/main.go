@@ -359,7 +359,18 @@ func measure(o options_, org *orgSet) (result, error) {
 	if err := cmd.Start(); err != nil {
 		return res, err
 	}
-	defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
+	defer func() {
+		// The server's peak resident memory (Linux), then stop it.
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)); err == nil {
+			for _, line := range strings.Split(string(b), "\n") {
+				if strings.HasPrefix(line, "VmHWM:") {
+					fmt.Fprintf(os.Stderr, "server peak memory: %s\n", strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")))
+				}
+			}
+		}
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	}()
 	base := "http://" + addr
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	for deadline := time.Now().Add(2 * time.Minute); ; {
