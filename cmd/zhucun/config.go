@@ -52,9 +52,6 @@ type Config struct {
 	// LightYellow or more yellow, else red.
 	LightGreen  float64
 	LightYellow float64
-	// GCPercent is the garbage collector's target (debug.SetGCPercent);
-	// 0 leaves it to the Go runtime (GOGC).
-	GCPercent int
 }
 
 // configError names the variable whose value is bad.
@@ -93,7 +90,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	}
 	var c Config
 	var tz, cors, proxies, accessTTL, refreshTTL, skew, backfill string
-	var s3secure, maxBytes, urlTTL, uploadTTL, timeFar, farMetres, green, yellow, gcPercent string
+	var s3secure, maxBytes, urlTTL, uploadTTL, timeFar, farMetres, green, yellow string
 	fs.StringVar(&c.Addr, "addr", env("ZHUCUN_ADDR", ":8080"), "listen address (ZHUCUN_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", env("ZHUCUN_DATA_DIR", "./data"), "data directory (ZHUCUN_DATA_DIR)")
 	fs.StringVar(&c.MongoURI, "mongo-uri", getenv("ZHUCUN_MONGO_URI"), "MongoDB URI; empty runs FerretDB in-process (ZHUCUN_MONGO_URI)")
@@ -122,7 +119,6 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	fs.StringVar(&farMetres, "photo-far-metres", env("ZHUCUN_PHOTO_FAR_METRES", "5000"), "EXIF position this far from the village flags the photo (ZHUCUN_PHOTO_FAR_METRES)")
 	fs.StringVar(&green, "light-green", env("ZHUCUN_LIGHT_GREEN", "85"), "assessment total for a green light (ZHUCUN_LIGHT_GREEN)")
 	fs.StringVar(&yellow, "light-yellow", env("ZHUCUN_LIGHT_YELLOW", "70"), "assessment total for a yellow light (ZHUCUN_LIGHT_YELLOW)")
-	fs.StringVar(&gcPercent, "gc-percent", env("ZHUCUN_GC_PERCENT", "400"), "garbage collector target, percent of live memory; GOGC, when set, wins (ZHUCUN_GC_PERCENT)")
 	c.AdminPhone = getenv("ZHUCUN_ADMIN_PHONE")
 	c.S3AccessKey = getenv("ZHUCUN_S3_ACCESS_KEY")
 	var err error
@@ -145,12 +141,6 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
-	}
-	if c.GCPercent, err = strconv.Atoi(gcPercent); err != nil || c.GCPercent < 50 || c.GCPercent > 10000 {
-		return c, &configError{"ZHUCUN_GC_PERCENT", gcPercent, "must be a whole percent from 50 to 10000"}
-	}
-	if getenv("GOGC") != "" {
-		c.GCPercent = 0 // the runtime has read it
 	}
 	if err := c.parsePhotos(s3secure, maxBytes, urlTTL, uploadTTL, timeFar, farMetres); err != nil {
 		return c, err

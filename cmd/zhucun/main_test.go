@@ -31,7 +31,6 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"ZHUCUN_PROXY_HEADER":    {"ZHUCUN_PROXY_HEADER": "X-Forwarded-For"},
 		"ZHUCUN_JWT_SECRET_FILE": {"ZHUCUN_JWT_SECRET_FILE": "/does/not/exist"},
 		"ZHUCUN_LOG_LEVEL":       {"ZHUCUN_LOG_LEVEL": "loud"},
-		"ZHUCUN_GC_PERCENT":      {"ZHUCUN_GC_PERCENT": "10"},
 	}
 	for name, vars := range cases {
 		_, err := parseConfig(newFlagSet(), nil, func(k string) string { return vars[k] })
@@ -43,12 +42,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 	c, err := parseConfig(newFlagSet(), []string{"-addr", "127.0.0.1:9"}, func(k string) string {
 		return map[string]string{"ZHUCUN_ADDR": ":1"}[k]
 	})
-	if err != nil || c.Addr != "127.0.0.1:9" || c.TZ.String() != "Asia/Shanghai" || c.MongoDB != "zhucun" || c.GCPercent != 400 {
+	if err != nil || c.Addr != "127.0.0.1:9" || c.TZ.String() != "Asia/Shanghai" || c.MongoDB != "zhucun" {
 		t.Errorf("config %+v, %v", c, err)
-	}
-	// GOGC, the Go runtime's own setting, wins over the default.
-	if c, err := parseConfig(newFlagSet(), nil, func(k string) string { return map[string]string{"GOGC": "100"}[k] }); err != nil || c.GCPercent != 0 {
-		t.Errorf("with GOGC set: GCPercent %d, %v", c.GCPercent, err)
 	}
 	// A secret may come from a file.
 	f := filepath.Join(t.TempDir(), "s")

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"zhucun/domain"
@@ -19,12 +18,6 @@ import (
 func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	start := time.Now()
 	log := newLogger(cfg, os.Stderr)
-	if cfg.GCPercent > 0 {
-		// The embedded FerretDB allocates much per write; at Go's default
-		// of 100 the collector took a quarter of a submit's time
-		// (docs/performance.md).
-		debug.SetGCPercent(cfg.GCPercent)
-	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
