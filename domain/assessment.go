@@ -78,6 +78,8 @@ type AssessmentService struct {
 	Audit      Auditor
 	Now        Clock
 	Thresholds LightThresholds
+	// Loc is the campaign's time zone (assessedOn is a date in it); nil means UTC.
+	Loc *time.Location
 }
 
 // AssessmentInput is a PUT of an assessment.
@@ -152,7 +154,7 @@ func (s AssessmentService) Put(ctx context.Context, c Caller, villageID, period 
 	}
 	fieldCheck{v: &v}.list("assessors", in.Assessors, 20, maxShort)
 	checkDate(&v, "assessedOn", in.AssessedOn, true)
-	if ValidDate(in.AssessedOn) && in.AssessedOn > Today(s.Now(), time.UTC) {
+	if ValidDate(in.AssessedOn) && in.AssessedOn > Today(s.Now(), zoneOr(s.Loc)) {
 		v.Add("assessedOn", FieldRange, "assessedOn is in the future")
 	}
 	v.MaxLen("notes", in.Notes, maxText)

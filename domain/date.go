@@ -11,6 +11,14 @@ func ValidDate(s string) bool {
 	return err == nil
 }
 
+// zoneOr is loc, or UTC when it is nil.
+func zoneOr(loc *time.Location) *time.Location {
+	if loc == nil {
+		return time.UTC
+	}
+	return loc
+}
+
 // Today is the civil date of t in loc.
 func Today(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format(DateLayout)

@@ -26,6 +26,9 @@ type FieldService struct {
 	MaxSkew time.Duration
 	// Backfill is how far in the past an event may be filed.
 	Backfill time.Duration
+	// Loc is the campaign's time zone, whose calendar dates (a fund's
+	// receivedOn, a project update's date) are in; nil means UTC.
+	Loc *time.Location
 }
 
 // Field limits.
@@ -308,7 +311,7 @@ func (s FieldService) checkFund(ctx context.Context, f fieldCheck, r *Record) er
 	f.text("source", p.Source, maxShort, false)
 	f.text("purpose", p.Purpose, maxText, true)
 	checkDate(f.v, "receivedOn", p.ReceivedOn, true)
-	if ValidDate(p.ReceivedOn) && p.ReceivedOn > Today(f.now.Add(s.MaxSkew), time.UTC) {
+	if ValidDate(p.ReceivedOn) && p.ReceivedOn > Today(f.now.Add(s.MaxSkew), zoneOr(s.Loc)) {
 		f.v.Add("receivedOn", FieldRange, "receivedOn is in the future")
 	}
 	if p.ProjectID != "" {
@@ -351,7 +354,7 @@ func (s FieldService) check(ctx context.Context, c Caller, r *Record) error {
 	case TypeProjectUpdate:
 		u := r.ProjectUpdate
 		checkDate(&v, "date", u.Date, true)
-		if ValidDate(u.Date) && u.Date > Today(f.now.Add(s.MaxSkew), time.UTC) {
+		if ValidDate(u.Date) && u.Date > Today(f.now.Add(s.MaxSkew), zoneOr(s.Loc)) {
 			v.Add("date", FieldRange, "date is in the future")
 		}
 		f.text("note", u.Note, maxText, true)

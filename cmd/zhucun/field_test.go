@@ -161,3 +161,33 @@ func TestOnPostPlanAgainstCheckins(t *testing.T) {
 	}
 	want(t, e.do(t, req{method: "GET", path: "/api/v1/onpost", token: cadre}), 422, "invalid_query")
 }
+
+// TestDatesInTheCampaignZone: a fund's receivedOn and a project update's
+// date are calendar dates of the campaign's time zone — at 01:00 in
+// Shanghai (17:00 UTC the day before) that day is today, not the future.
+func TestDatesInTheCampaignZone(t *testing.T) {
+	e := newEnv(t)
+	e.clock.mu.Lock()
+	e.clock.now = time.Now().UTC().Truncate(24 * time.Hour).Add(-7 * time.Hour) // 17:00 UTC yesterday, 01:00 today in Shanghai
+	e.clock.mu.Unlock()
+	f := e.fixture(t)
+	cadre := f.tokens[domain.RoleCadre]
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	today := domain.Today(e.clock.Now(), shanghai)
+	tomorrow := domain.Today(e.clock.Now().AddDate(0, 0, 1), shanghai)
+	fund := func(day string) *resp {
+		return e.do(t, req{method: "POST", path: "/api/v1/funds", token: cadre, body: map[string]any{"id": domain.NewID(e.clock.Now()),
+			"villageId": f.villA1, "amountFen": 100, "source": "区财政", "purpose": "修路", "receivedOn": day}})
+	}
+	want(t, fund(today), 201)
+	want(t, fund(tomorrow), 422, "validation_failed")
+	p := e.do(t, req{method: "POST", path: "/api/v1/projects", token: cadre, body: map[string]any{"id": domain.NewID(e.clock.Now()),
+		"villageId": f.villA1, "name": "大棚", "projectType": "greenhouse"}})
+	want(t, p, 201)
+	update := func(day string) *resp {
+		return e.do(t, req{method: "POST", path: "/api/v1/projects/" + p.str("id") + "/updates", token: cadre,
+			body: map[string]any{"id": domain.NewID(e.clock.Now()), "date": day, "note": "开工", "stage": "in_progress"}})
+	}
+	want(t, update(tomorrow), 422, "validation_failed")
+	want(t, update(today), 201)
+}

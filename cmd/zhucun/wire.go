@@ -201,7 +201,7 @@ func build(cfg Config, d deps) (built, error) {
 	stats := domain.StatsService{Stats: d.store, Ledger: d.store, Org: d.store, Assessments: d.store,
 		Campaigns: d.store, Teams: d.store, Now: d.now, Loc: cfg.TZ}
 	field := domain.FieldService{Records: d.store, Org: d.store, Users: d.store, Teams: d.store, Audit: audit, Now: d.now, Photos: d.store,
-		MaxSkew: cfg.MaxSkew, Backfill: cfg.Backfill}
+		MaxSkew: cfg.MaxSkew, Backfill: cfg.Backfill, Loc: cfg.TZ}
 	ready := func(ctx context.Context) error {
 		if err := d.store.Ping(ctx); err != nil {
 			return err
@@ -226,7 +226,7 @@ func build(cfg Config, d deps) (built, error) {
 		OnPost:    domain.OnPostService{Plans: d.store, Users: users, Records: d.store, Now: d.now, Loc: cfg.TZ},
 		Stats:     stats,
 		Exports:   domain.ExportService{Stats: stats, Field: field, Catalogues: d.store},
-		Assessments: domain.AssessmentService{Store: d.store, Org: d.store, Catalogues: d.store, Audit: audit, Now: d.now,
+		Assessments: domain.AssessmentService{Store: d.store, Org: d.store, Catalogues: d.store, Audit: audit, Now: d.now, Loc: cfg.TZ,
 			Thresholds: domain.LightThresholds{Green: cfg.LightGreen, Yellow: cfg.LightYellow}},
 		FieldChecks: domain.FieldCheckService{Store: d.store, Org: d.store, Photos: d.store, Records: d.store, Audit: audit,
 			Now: d.now, Loc: cfg.TZ},
