@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -26,16 +25,20 @@ type batcher struct {
 }
 
 type batchReq struct {
-	doc     any
-	done    chan error
-	settled *sync.WaitGroup // when not nil: Done once the outcome is known
+	doc  any
+	done chan error
+	// then, when not nil, is told the outcome once it is known, whether or
+	// not the caller still waits: stored, or unknown (the group insert
+	// failed as a whole, so the document may have been stored).
+	then func(stored, unknown bool)
 }
 
-// finish hands the request its outcome.
-func (r *batchReq) finish(err error) {
+// finish hands the request its outcome; unknown says the document may
+// have been stored despite err.
+func (r *batchReq) finish(err error, unknown bool) {
 	r.done <- err
-	if r.settled != nil {
-		r.settled.Done()
+	if r.then != nil {
+		r.then(err == nil, err != nil && unknown)
 	}
 }
 
@@ -56,23 +59,21 @@ func (s *Store) batcherFor(col string) *batcher {
 // insert adds doc in the next group and waits until it is durable.
 // ErrDuplicate when its _id (or another unique key) is taken.
 func (b *batcher) insert(ctx context.Context, doc any) error {
-	return b.insertTracked(ctx, doc, nil)
+	return b.insertThen(ctx, doc, nil)
 }
 
-// insertTracked is insert that also counts the insert in settled until its
-// outcome is known, whether or not the caller still waits for it.
-func (b *batcher) insertTracked(ctx context.Context, doc any, settled *sync.WaitGroup) error {
-	r := &batchReq{doc: doc, done: make(chan error, 1), settled: settled}
-	if settled != nil {
-		settled.Add(1)
-	}
+// insertThen is insert that also tells then the outcome once it is known,
+// whether or not the caller still waits for it.
+func (b *batcher) insertThen(ctx context.Context, doc any, then func(stored, unknown bool)) error {
+	r := &batchReq{doc: doc, done: make(chan error, 1), then: then}
 	select {
 	case b.reqs <- r:
 	case <-b.s.stop:
-		r.finish(nil)
-		return fmt.Errorf("insert into %s: %w", b.col, domain.ErrUnavailable)
+		err := fmt.Errorf("insert into %s: %w", b.col, domain.ErrUnavailable)
+		r.finish(err, false)
+		return err
 	case <-ctx.Done():
-		r.finish(nil)
+		r.finish(ctx.Err(), false)
 		return ctx.Err()
 	}
 	select {
@@ -97,7 +98,7 @@ func (b *batcher) loop() {
 			for {
 				select {
 				case r := <-b.reqs:
-					r.finish(fmt.Errorf("insert into %s: %w", b.col, domain.ErrUnavailable))
+					r.finish(fmt.Errorf("insert into %s: %w", b.col, domain.ErrUnavailable), false)
 				default:
 					return
 				}
@@ -123,6 +124,7 @@ func (b *batcher) flush(batch []*batchReq) {
 		docs[i] = r.doc
 	}
 	errs := make([]error, len(batch))
+	unknown := false
 	err := b.s.call(context.Background(), func(ctx context.Context) error {
 		_, err := b.s.db.Collection(b.col).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 		return err
@@ -142,12 +144,14 @@ func (b *batcher) flush(batch []*batchReq) {
 			}
 		}
 	default:
+		// The group insert failed as a whole: any of it may be stored.
+		unknown = true
 		for i := range errs {
 			errs[i] = fmt.Errorf("insert into %s: %w", b.col, err)
 		}
 	}
 	for i, r := range batch {
-		r.finish(errs[i])
+		r.finish(errs[i], unknown)
 	}
 }
 

@@ -39,22 +39,82 @@ const (
 	colRecordIDs = "record_ids"
 	// moveBatch: a round that moved at least this many goes again at once.
 	moveBatch = 2000
-	moveIdle  = 50 * time.Millisecond
+	moveIdle  = 250 * time.Millisecond
 )
 
 // inboxCollections names the inboxes.
 func inboxCollections() []string { return []string{colInbox, colInbox2} }
 
-// inboxes holds which inbox creates write to.
+// inboxes holds which inbox creates write to, and a copy in memory of
+// what each inbox holds. Readers and the mover read the copy, so an inbox
+// is written but never read back while the process runs (on FerretDB a
+// read decodes every document of the collection); Open fills the copy
+// from the collections.
 type inboxes struct {
 	move    sync.Mutex // one mover round at a time: a second switch would send creates into the inbox being dropped
 	flip    sync.RWMutex
 	active  int               // index into inboxCollections(); changed under flip's write lock
 	pending [2]sync.WaitGroup // inserts in flight into each inbox
-	// drop is held for writing while an inbox is dropped and for reading by
-	// readers of the inboxes: FerretDB fails a find that meets a drop ("no
-	// such table"), MongoDB may kill its cursor.
-	drop sync.RWMutex
+
+	mu   sync.Mutex
+	rows [2]map[string]recordRow // by id: each inbox's records as stored
+	// unsure: a write to the inbox ended with an unknown outcome (it may
+	// have been stored): the mover reads that inbox's collection instead.
+	unsure [2]bool
+}
+
+// inboxNote records the outcome of a write of row into inbox i.
+func (s *Store) inboxNote(i int, row recordRow, stored, unknown bool) {
+	s.inbox.mu.Lock()
+	defer s.inbox.mu.Unlock()
+	switch {
+	case stored:
+		s.inbox.rows[i][row.ID] = row
+	case unknown:
+		s.inbox.unsure[i] = true
+	}
+}
+
+// inboxRows returns the inboxes' records for which keep says yes.
+func (s *Store) inboxRows(keep func(recordRow) bool) []recordRow {
+	s.inbox.mu.Lock()
+	defer s.inbox.mu.Unlock()
+	var out []recordRow
+	for i := range s.inbox.rows {
+		for _, r := range s.inbox.rows[i] {
+			if keep(r) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// inboxRecord finds a record in the inboxes, and says which holds it.
+func (s *Store) inboxRecord(id string) (recordRow, int, bool) {
+	s.inbox.mu.Lock()
+	defer s.inbox.mu.Unlock()
+	for i := range s.inbox.rows {
+		if r, ok := s.inbox.rows[i][id]; ok {
+			return r, i, true
+		}
+	}
+	return recordRow{}, 0, false
+}
+
+// loadInboxes fills the copy in memory from the inbox collections.
+func (s *Store) loadInboxes(ctx context.Context) error {
+	for i, col := range inboxCollections() {
+		rows, err := findAll[recordRow](ctx, s, col, bson.D{}, nil)
+		if err != nil {
+			return fmt.Errorf("load inbox: %w", err)
+		}
+		s.inbox.rows[i] = make(map[string]recordRow, len(rows))
+		for _, r := range rows {
+			s.inbox.rows[i][r.ID] = r
+		}
+	}
+	return nil
 }
 
 // startMover runs the mover until the store closes.
@@ -90,12 +150,16 @@ func (s *Store) startMover() {
 // holds the switch's read lock.
 func (s *Store) inboxInsert(ctx context.Context, row recordRow) error {
 	i := s.inbox.active
-	return s.batcherFor(inboxCollections()[i]).insertTracked(ctx, row, &s.inbox.pending[i])
+	s.inbox.pending[i].Add(1)
+	return s.batcherFor(inboxCollections()[i]).insertThen(ctx, row, func(stored, unknown bool) {
+		s.inboxNote(i, row, stored, unknown)
+		s.inbox.pending[i].Done()
+	})
 }
 
 // switchInbox makes the other inbox the active one and returns the one
 // left, once every insert into it has settled.
-func (s *Store) switchInbox(ctx context.Context) (string, error) {
+func (s *Store) switchInbox(ctx context.Context) (int, error) {
 	s.inbox.flip.Lock()
 	left := s.inbox.active
 	s.inbox.active = 1 - left
@@ -107,11 +171,11 @@ func (s *Store) switchInbox(ctx context.Context) (string, error) {
 	}()
 	select {
 	case <-settled:
-		return inboxCollections()[left], nil
+		return left, nil
 	case <-s.stop:
-		return "", fmt.Errorf("switch inbox: %w", domain.ErrUnavailable)
+		return 0, fmt.Errorf("switch inbox: %w", domain.ErrUnavailable)
 	case <-ctx.Done():
-		return "", fmt.Errorf("switch inbox: %w", ctx.Err())
+		return 0, fmt.Errorf("switch inbox: %w", ctx.Err())
 	}
 }
 
@@ -133,15 +197,28 @@ func (s *Store) lockAllRecords() func() {
 func (s *Store) moveOnce(ctx context.Context) (int, error) {
 	s.inbox.move.Lock()
 	defer s.inbox.move.Unlock()
-	col, err := s.switchInbox(ctx)
+	left, err := s.switchInbox(ctx)
 	if err != nil {
 		return 0, err
 	}
+	col := inboxCollections()[left]
 	unlock := s.lockAllRecords()
 	defer unlock()
-	rows, err := findAll[recordRow](ctx, s, col, bson.D{}, nil)
-	if err != nil || len(rows) == 0 {
-		return 0, err
+	s.inbox.mu.Lock()
+	unsure := s.inbox.unsure[left]
+	rows := make([]recordRow, 0, len(s.inbox.rows[left]))
+	for _, r := range s.inbox.rows[left] {
+		rows = append(rows, r)
+	}
+	s.inbox.mu.Unlock()
+	if unsure {
+		// A write's outcome is unknown: the collection says what it holds.
+		if rows, err = findAll[recordRow](ctx, s, col, bson.D{}, nil); err != nil {
+			return 0, err
+		}
+	}
+	if len(rows) == 0 && !unsure {
+		return 0, nil
 	}
 	groups := map[string][]recordRow{}
 	dirs := map[string][]any{}
@@ -226,12 +303,13 @@ func (s *Store) moveOnce(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
-	s.inbox.drop.Lock()
-	err = s.call(ctx, func(ctx context.Context) error { return s.db.Collection(col).Drop(ctx) })
-	s.inbox.drop.Unlock()
-	if err != nil {
+	if err := s.call(ctx, func(ctx context.Context) error { return s.db.Collection(col).Drop(ctx) }); err != nil {
 		return 0, fmt.Errorf("drop the moved inbox: %w", err)
 	}
+	// Moved: readers now find these records in their villages.
+	s.inbox.mu.Lock()
+	s.inbox.rows[left], s.inbox.unsure[left] = map[string]recordRow{}, false
+	s.inbox.mu.Unlock()
 	return len(rows), nil
 }
 
@@ -257,35 +335,4 @@ func (s *Store) insertManyDups(ctx context.Context, col string, docs []any) ([]i
 		return nil, fmt.Errorf("insert into %s: %w", col, err)
 	}
 	return dups, nil
-}
-
-// inboxRows reads the inboxes' records matching filter.
-func (s *Store) inboxRows(ctx context.Context, filter bson.D) ([]recordRow, error) {
-	s.inbox.drop.RLock()
-	defer s.inbox.drop.RUnlock()
-	var out []recordRow
-	for _, col := range inboxCollections() {
-		rows, err := findAll[recordRow](ctx, s, col, filter, nil)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rows...)
-	}
-	return out, nil
-}
-
-// inboxRecord finds a record in the inboxes, and says which holds it.
-func (s *Store) inboxRecord(ctx context.Context, id string) (recordRow, string, error) {
-	s.inbox.drop.RLock()
-	defer s.inbox.drop.RUnlock()
-	for _, col := range inboxCollections() {
-		row, err := findOne[recordRow](ctx, s, col, bson.D{{Key: "_id", Value: id}})
-		if err == nil {
-			return row, col, nil
-		}
-		if !errors.Is(err, domain.ErrNotFound) {
-			return recordRow{}, "", err
-		}
-	}
-	return recordRow{}, "", domain.ErrNotFound
 }

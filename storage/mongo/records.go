@@ -450,20 +450,21 @@ func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Reco
 	lock := &s.replaceLocks[h[0]]
 	lock.Lock()
 	defer lock.Unlock()
-	if in, inbox, err := s.inboxRecord(ctx, r.ID); err == nil {
+	if in, i, ok := s.inboxRecord(r.ID); ok {
 		// Not moved yet: the mover, which waits for this lock, moves the new
 		// version, and the create's audit entry and counts that ride with it.
 		err := s.replaceCounted(ctx, in, &r, func(row recordRow) error {
 			row.Audit, row.Stat = in.Audit, in.Stat
-			return replaceVersion(ctx, s, inbox, r.ID, r.Version, row)
+			err := replaceVersion(ctx, s, inboxCollections()[i], r.ID, r.Version, row)
+			known := err == nil || errors.Is(err, domain.ErrStale) || errors.Is(err, domain.ErrNotFound)
+			s.inboxNote(i, row, err == nil, !known)
+			return err
 		})
 		if err != nil {
 			return domain.Record{}, fmt.Errorf("replace record: %w", err)
 		}
 		s.notePhoto(r)
 		return r, nil
-	} else if !errors.Is(err, domain.ErrNotFound) {
-		return domain.Record{}, fmt.Errorf("replace record: %w", err)
 	}
 	col := recordCollection(r.VillageID)
 	old, err := findOne[recordRow](ctx, s, col, bson.D{{Key: "_id", Value: r.ID}})
@@ -511,10 +512,8 @@ func (s *Store) replaceCounted(ctx context.Context, old recordRow, r *domain.Rec
 
 // GetRecord finds a record through the directory.
 func (s *Store) GetRecord(ctx context.Context, id string) (domain.Record, error) {
-	if row, _, err := s.inboxRecord(ctx, id); err == nil {
+	if row, _, ok := s.inboxRecord(id); ok {
 		return toRecord(row), nil
-	} else if !errors.Is(err, domain.ErrNotFound) {
-		return domain.Record{}, fmt.Errorf("get record: %w", err)
 	}
 	d, err := findOne[dirRow](ctx, s, dirCollection(id), bson.D{{Key: "_id", Value: id}})
 	if err != nil {
@@ -562,10 +561,11 @@ func (s *Store) ListRecords(ctx context.Context, f domain.RecordFilter, after *d
 		}}})
 	}
 	// The inbox first: a record moved meanwhile is then found in its village.
-	inbox, err := s.inboxRows(ctx, and(filter, bson.D{{Key: "villageId", Value: bson.D{{Key: "$in", Value: f.VillageIDs}}}}))
-	if err != nil {
-		return nil, err
-	}
+	inbox := s.inboxRows(func(row recordRow) bool {
+		r := toRecordHead(row)
+		return slices.Contains(f.VillageIDs, row.VillageID) && matches(toRecord(row), f) &&
+			(after == nil || recordLess(domain.Record{ID: after.ID, At: after.At}, r) < 0)
+	})
 	out := make([]domain.Record, 0, len(inbox))
 	for _, r := range inbox {
 		out = append(out, toRecord(r))
@@ -625,10 +625,9 @@ func (s *Store) Changes(ctx context.Context, villageIDs []string, after int64, l
 	}
 	filter := bson.D{{Key: "seq", Value: bson.D{{Key: "$gt", Value: after}, {Key: "$lte", Value: upto}}}}
 	bySeq := func(a, b domain.Record) int { return cmp.Compare(a.Seq, b.Seq) }
-	inbox, err := s.inboxRows(ctx, and(filter, bson.D{{Key: "villageId", Value: bson.D{{Key: "$in", Value: villageIDs}}}}))
-	if err != nil {
-		return nil, after, err
-	}
+	inbox := s.inboxRows(func(row recordRow) bool {
+		return row.Seq > after && row.Seq <= upto && slices.Contains(villageIDs, row.VillageID)
+	})
 	var out []domain.Record
 	for _, r := range inbox {
 		out = append(out, toRecord(r))
