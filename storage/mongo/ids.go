@@ -2,12 +2,16 @@ package mongo
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
-	"hash/maphash"
+	"hash/fnv"
 	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"zhucun/domain"
 )
 
 // The id set holds every record id of the store, as a 64-bit hash, in
@@ -20,9 +24,40 @@ import (
 // at Open from the directory and the inbox, and one process writes a
 // database (docs/architecture.md), so it sees every create. At 1,000,000
 // records it takes ≈ 40 MB (measured: 64 maps of 64-bit keys).
+//
+// Reading a million ids through FerretDB takes ≈ 25 s, so a clean Close
+// writes the set to a snapshot, and Open reads the snapshot instead — and
+// drops it before the store takes any write, so after a crash the next Open
+// finds none and reads the ids.
 type idSet struct {
-	seed   maphash.Seed
 	shards [64]idShard
+}
+
+// idHash is the set's hash of an id: FNV-1a, fixed, so a snapshot stays
+// valid across processes.
+func idHash(id string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(id))
+	return h.Sum64()
+}
+
+// The snapshot: a head document and chunks of hashes, 8 bytes each.
+const (
+	colIDSnapshot   = "id_snapshot"
+	idSnapshotHash  = "fnv1a64"
+	idSnapshotChunk = 100_000 // hashes a chunk
+)
+
+type idSnapshotHead struct {
+	ID     string `bson:"_id"` // "head"
+	Hash   string `bson:"hash"`
+	Chunks int    `bson:"chunks"`
+	IDs    int    `bson:"ids"`
+}
+
+type idSnapshotChunkRow struct {
+	ID     string `bson:"_id"` // "c<n>"
+	Hashes []byte `bson:"h"`
 }
 
 type idShard struct {
@@ -31,7 +66,7 @@ type idShard struct {
 }
 
 func newIDSet() *idSet {
-	s := &idSet{seed: maphash.MakeSeed()}
+	s := &idSet{}
 	for i := range s.shards {
 		s.shards[i].m = map[uint64]struct{}{}
 	}
@@ -40,7 +75,10 @@ func newIDSet() *idSet {
 
 // add puts id in the set and says whether it may have been there already.
 func (s *idSet) add(id string) (maybeHad bool) {
-	h := maphash.String(s.seed, id)
+	return s.addHash(idHash(id))
+}
+
+func (s *idSet) addHash(h uint64) (maybeHad bool) {
 	sh := &s.shards[h%uint64(len(s.shards))]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -49,6 +87,19 @@ func (s *idSet) add(id string) (maybeHad bool) {
 	}
 	sh.m[h] = struct{}{}
 	return false
+}
+
+// hashes returns every hash in the set.
+func (s *idSet) hashes() []uint64 {
+	var out []uint64
+	for i := range s.shards {
+		s.shards[i].mu.Lock()
+		for h := range s.shards[i].m {
+			out = append(out, h)
+		}
+		s.shards[i].mu.Unlock()
+	}
+	return out
 }
 
 // len counts the ids in the set.
@@ -68,6 +119,9 @@ func (s *idSet) len() int {
 func (s *Store) loadIDs(ctx context.Context) error {
 	if err := s.call(ctx, func(ctx context.Context) error { return s.db.Collection(colRecordIDs).Drop(ctx) }); err != nil {
 		return fmt.Errorf("drop the old id collection: %w", err)
+	}
+	if ok, err := s.loadIDSnapshot(ctx); err != nil || ok {
+		return err
 	}
 	cols := inboxCollections()
 	for i := range dirFanout {
@@ -95,6 +149,72 @@ func (s *Store) loadIDs(ctx context.Context) error {
 		}()
 		if err != nil {
 			return fmt.Errorf("load record ids from %s: %w", col, translate(err))
+		}
+	}
+	return nil
+}
+
+// loadIDSnapshot fills the id set from a clean Close's snapshot, if there
+// is one, and drops it; ok false means there was none to use.
+func (s *Store) loadIDSnapshot(ctx context.Context) (ok bool, err error) {
+	head, err := findOne[idSnapshotHead](ctx, s, colIDSnapshot, bson.D{{Key: "_id", Value: "head"}})
+	if errors.Is(err, domain.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read the id snapshot: %w", err)
+	}
+	valid := head.Hash == idSnapshotHash
+	n := 0
+	for c := 0; valid && c < head.Chunks; c++ {
+		chunk, err := findOne[idSnapshotChunkRow](ctx, s, colIDSnapshot, bson.D{{Key: "_id", Value: fmt.Sprint("c", c)}})
+		if err != nil || len(chunk.Hashes)%8 != 0 {
+			valid = false
+			break
+		}
+		for i := 0; i < len(chunk.Hashes); i += 8 {
+			s.ids.addHash(binary.LittleEndian.Uint64(chunk.Hashes[i:]))
+			n++
+		}
+	}
+	// Gone before any write: a crash from now on leaves no stale snapshot.
+	if err := s.call(ctx, func(ctx context.Context) error { return s.db.Collection(colIDSnapshot).Drop(ctx) }); err != nil {
+		return false, fmt.Errorf("drop the id snapshot: %w", err)
+	}
+	if !valid || n != head.IDs {
+		s.ids = newIDSet() // read the ids instead
+		return false, nil
+	}
+	// Creates still in the inboxes were in the set at Close; add them
+	// anyway, the set ignores repeats.
+	for _, r := range s.inboxRows(func(recordRow) bool { return true }) {
+		s.ids.add(r.ID)
+	}
+	return true, nil
+}
+
+// writeIDSnapshot writes the id set for the next Open; called by Close once
+// no create can run.
+func (s *Store) writeIDSnapshot(ctx context.Context) error {
+	hs := s.ids.hashes()
+	var docs []any
+	for c := 0; c*idSnapshotChunk < len(hs) || c == 0; c++ {
+		part := hs[c*idSnapshotChunk : min(len(hs), (c+1)*idSnapshotChunk)]
+		b := make([]byte, 8*len(part))
+		for i, h := range part {
+			binary.LittleEndian.PutUint64(b[8*i:], h)
+		}
+		docs = append(docs, idSnapshotChunkRow{ID: fmt.Sprint("c", c), Hashes: b})
+	}
+	// The head last: without it the chunks are ignored.
+	docs = append(docs, idSnapshotHead{ID: "head", Hash: idSnapshotHash, Chunks: len(docs), IDs: len(hs)})
+	col := s.db.Collection(colIDSnapshot)
+	if err := s.call(ctx, func(ctx context.Context) error { return col.Drop(ctx) }); err != nil {
+		return fmt.Errorf("write the id snapshot: %w", err)
+	}
+	for _, d := range docs {
+		if err := s.call(ctx, func(ctx context.Context) error { _, err := col.InsertOne(ctx, d); return err }); err != nil {
+			return fmt.Errorf("write the id snapshot: %w", err)
 		}
 	}
 	return nil

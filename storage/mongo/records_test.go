@@ -606,3 +606,57 @@ func TestInboxUnknownOutcome(t *testing.T) {
 		t.Fatal("the inbox is still marked unsure after its move")
 	}
 }
+
+// TestIDSnapshot: a clean close leaves the id set for the next open, which
+// uses it and drops it at once; after a crash there is none, and the ids are
+// read again. Either way a resend is a duplicate.
+func TestIDSnapshot(t *testing.T) {
+	ctx := t.Context()
+	s := open(t)
+	name := s.db.Name()
+	base := time.Date(2026, 9, 1, 8, 0, 0, 0, time.UTC)
+	var all []domain.Record
+	for i := range 30 {
+		r := reportRec(domain.NewID(base.Add(time.Duration(i)*time.Minute)), "sn", "t", domain.KindVisit, base, 1, "c")
+		r.Hash = r.Fingerprint()
+		r.CreateHash = r.Hash
+		if _, err := s.CreateRecord(ctx, r, nil); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, r)
+	}
+	want := s.ids.len()
+	// A hash no record has: only the snapshot carries it, so it shows which
+	// way the set was filled.
+	s.ids.addHash(12345)
+	snapshots := func(s *Store) int64 {
+		n, err := s.db.Collection(colIDSnapshot).CountDocuments(ctx, bson.D{{Key: "_id", Value: "head"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	s = reopen(t, s)
+	if s.ids.len() != want+1 || snapshots(s) != 0 {
+		t.Fatalf("after a clean restart: %d ids (want %d from the snapshot), %d snapshots left", s.ids.len(), want+1, snapshots(s))
+	}
+	check := func(stage string) {
+		for _, r := range all {
+			if _, err := s.CreateRecord(ctx, r, nil); !errors.Is(err, domain.ErrDuplicate) {
+				t.Fatalf("%s: resend of %s: %v", stage, r.ID, err)
+			}
+		}
+	}
+	check("after a clean restart")
+	// A crash: no snapshot, so the ids are read from the records.
+	s.abandon()
+	s, err := Open(ctx, server.URI, name, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	if s.ids.len() != want {
+		t.Fatalf("after a crash: %d ids, want %d", s.ids.len(), want)
+	}
+	check("after a crash")
+}

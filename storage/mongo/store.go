@@ -164,6 +164,10 @@ func (s *Store) Close(ctx context.Context) error {
 	if err := s.flushStats(ctx); err != nil {
 		s.log.Error("writing the counts on close", "err", err)
 	}
+	// No create runs now: the id set is complete.
+	if err := s.writeIDSnapshot(ctx); err != nil {
+		s.log.Error("writing the id snapshot on close (the next start reads the ids instead)", "err", err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	if err := s.client.Disconnect(ctx); err != nil {
