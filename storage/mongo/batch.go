@@ -36,10 +36,12 @@ type batchReq struct {
 // finish hands the request its outcome; unknown says the document may
 // have been stored despite err.
 func (r *batchReq) finish(err error, unknown bool) {
-	r.done <- err
+	// then first: a caller told "stored" must find what then records
+	// (the inbox's copy in memory).
 	if r.then != nil {
 		r.then(err == nil, err != nil && unknown)
 	}
+	r.done <- err
 }
 
 // batcherFor returns the collection's batcher, starting it on first use.

@@ -549,6 +549,10 @@ func TestCreatesWhileInboxesSwitch(t *testing.T) {
 						switch {
 						case err == nil:
 							created.Add(1)
+							// Acknowledged, so readable at once.
+							if _, err := s.GetRecord(ctx, r.ID); err != nil {
+								t.Errorf("a created record read back: %v", err)
+							}
 						case errors.Is(err, domain.ErrDuplicate):
 						default:
 							t.Error(err)
