@@ -22,9 +22,9 @@ import (
 // to the active one while the mover empties the other, and each round the
 // mover switches them, copies everything in the one just left, and drops
 // it — on FerretDB a delete decodes every document of its collection, a
-// drop none. Readers read the inboxes first and then the village
-// collections, so a record being moved is seen once or twice (the newer
-// version wins), never missed.
+// drop none. Readers read the inboxes (their copy in memory) first and then
+// the village collections, so a record being moved is seen once or twice
+// (the newer version wins), never missed.
 //
 // A create holds the switch's read lock from its id check to the end of its
 // insert, so two concurrent creates of one id meet in one inbox, whose
