@@ -39,7 +39,7 @@ const (
 	colRecordIDs = "record_ids"
 	// moveBatch: a round that moved at least this many goes again at once.
 	moveBatch = 2000
-	moveIdle  = 250 * time.Millisecond
+	moveIdle  = 50 * time.Millisecond
 )
 
 // inboxCollections names the inboxes.
