@@ -76,7 +76,8 @@ func (s *server) sync(c *fiber.Ctx) error {
 	cx, cl := ctx(c), caller(c)
 	results := make([]syncResult, len(req.Items))
 	errs := make([]error, len(req.Items))
-	for _, run := range syncRuns(req.Items) {
+	heads := syncHeads(req.Items)
+	for _, run := range syncRuns(heads) {
 		var wg sync.WaitGroup
 		next := make(chan int)
 		for range min(syncWorkers, len(run)) {
@@ -84,7 +85,7 @@ func (s *server) sync(c *fiber.Ctx) error {
 			go func() {
 				defer wg.Done()
 				for i := range next {
-					results[i], errs[i] = s.syncApply(cx, cl, req.Items[i])
+					results[i], errs[i] = s.syncApply(cx, cl, req.Items[i], heads[i])
 				}
 			}()
 		}
@@ -107,24 +108,34 @@ func (s *server) sync(c *fiber.Ctx) error {
 // syncWorkers bounds the items of one sync applied at once.
 const syncWorkers = 16
 
-// syncRefs are the record ids an item touches: its own, and a fund's project.
-type syncRefs struct {
+// syncHead is what an item's data says of the record it names: its id,
+// the version an edit changes, and a fund's project.
+type syncHead struct {
 	ID        string `json:"id"`
+	Version   *int   `json:"version"`
 	ProjectID string `json:"projectId"`
 }
 
-// syncRuns cuts items, in order, into runs in which no record id is named
-// twice; applying a run's items concurrently then gives what applying them
-// in order would.
-func syncRuns(items []syncItem) [][]int {
+// syncHeads reads each item's syncHead (a zero one when data is no object:
+// the item is then refused on its own).
+func syncHeads(items []syncItem) []syncHead {
+	heads := make([]syncHead, len(items))
+	for i, it := range items {
+		_ = json.Unmarshal(it.Data, &heads[i])
+	}
+	return heads
+}
+
+// syncRuns cuts items, in order, into runs in which no record id (an
+// item's own, or a fund's project) is named twice; applying a run's items
+// concurrently then gives what applying them in order would.
+func syncRuns(heads []syncHead) [][]int {
 	var runs [][]int
 	var run []int
 	named := map[string]bool{}
-	for i, it := range items {
-		var refs syncRefs
-		_ = json.Unmarshal(it.Data, &refs)
+	for i, h := range heads {
 		var ids []string
-		for _, id := range []string{refs.ID, refs.ProjectID} {
+		for _, id := range []string{h.ID, h.ProjectID} {
 			if id != "" {
 				ids = append(ids, id)
 			}
@@ -162,12 +173,7 @@ func (s *server) syncFailed(c *fiber.Ctx, res syncResult, err error) syncResult 
 }
 
 // syncApply applies one item; an error becomes its problem (syncFailed).
-func (s *server) syncApply(cx context.Context, cl domain.Caller, it syncItem) (syncResult, error) {
-	var env struct {
-		ID      string `json:"id"`
-		Version *int   `json:"version"`
-	}
-	_ = json.Unmarshal(it.Data, &env)
+func (s *server) syncApply(cx context.Context, cl domain.Caller, it syncItem, env syncHead) (syncResult, error) {
 	res := syncResult{ID: env.ID}
 	rc, ok := s.codecOf(it.Type)
 	if !ok || rc.typ == domain.TypeProjectUpdate {

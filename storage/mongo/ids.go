@@ -43,6 +43,8 @@ func idHash(id string) uint64 {
 
 // The snapshot: a head document and chunks of hashes, 8 bytes each.
 const (
+	// colRecordIDs held every record id before the id set; Open drops it.
+	colRecordIDs    = "record_ids"
 	colIDSnapshot   = "id_snapshot"
 	idSnapshotHash  = "fnv1a64"
 	idSnapshotChunk = 100_000 // hashes a chunk
@@ -113,43 +115,53 @@ func (s *idSet) len() int {
 	return n
 }
 
-// loadIDs fills the id set from the directory partitions and the inboxes:
-// every stored record is in one of them (the mover writes the directory
-// before it lets go of an inbox copy).
+// loadIDs fills the id set from the directory partitions and the inboxes
+// (their copy in memory, which Open loads first): every stored record is in
+// one of them (the mover writes the directory before it lets go of an inbox
+// copy).
 func (s *Store) loadIDs(ctx context.Context) error {
 	if err := s.call(ctx, func(ctx context.Context) error { return s.db.Collection(colRecordIDs).Drop(ctx) }); err != nil {
 		return fmt.Errorf("drop the old id collection: %w", err)
 	}
-	if ok, err := s.loadIDSnapshot(ctx); err != nil || ok {
+	ok, err := s.loadIDSnapshot(ctx)
+	if err != nil {
 		return err
 	}
-	cols := inboxCollections()
-	for i := range dirFanout {
-		cols = append(cols, fmt.Sprintf("recdir_%x", i))
-	}
-	for _, col := range cols {
-		// One partition can hold a sixteenth of a million ids: a longer
-		// deadline than a single call's.
-		ctx, cancel := context.WithTimeout(ctx, maxQueryDuration)
-		err := func() error {
-			defer cancel()
-			cur, err := s.db.Collection(col).Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
-			if err != nil {
+	if !ok {
+		for i := range dirFanout {
+			if err := s.loadIDsOf(ctx, dirPartition(i)); err != nil {
 				return err
 			}
-			defer cur.Close(ctx)
-			for cur.Next(ctx) {
-				id, ok := cur.Current.Lookup("_id").StringValueOK()
-				if !ok {
-					return fmt.Errorf("a record id in %s is not a string", col)
-				}
-				s.ids.add(id)
-			}
-			return cur.Err()
-		}()
-		if err != nil {
-			return fmt.Errorf("load record ids from %s: %w", col, translate(err))
 		}
+	}
+	// Creates still in the inboxes (after a snapshot they are in the set
+	// already; the set ignores repeats).
+	for _, r := range s.inboxRows(func(recordRow) bool { return true }) {
+		s.ids.add(r.ID)
+	}
+	return nil
+}
+
+// loadIDsOf adds the ids of one collection to the id set.
+func (s *Store) loadIDsOf(ctx context.Context, col string) error {
+	// One partition can hold a sixteenth of a million ids: a longer
+	// deadline than a single call's.
+	ctx, cancel := context.WithTimeout(ctx, maxQueryDuration)
+	defer cancel()
+	cur, err := s.db.Collection(col).Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return fmt.Errorf("load record ids from %s: %w", col, translate(err))
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		id, ok := cur.Current.Lookup("_id").StringValueOK()
+		if !ok {
+			return fmt.Errorf("load record ids: an id in %s is not a string", col)
+		}
+		s.ids.add(id)
+	}
+	if err := cur.Err(); err != nil {
+		return fmt.Errorf("load record ids from %s: %w", col, translate(err))
 	}
 	return nil
 }
@@ -184,11 +196,6 @@ func (s *Store) loadIDSnapshot(ctx context.Context) (ok bool, err error) {
 	if !valid || n != head.IDs {
 		s.ids = newIDSet() // read the ids instead
 		return false, nil
-	}
-	// Creates still in the inboxes were in the set at Close; add them
-	// anyway, the set ignores repeats.
-	for _, r := range s.inboxRows(func(recordRow) bool { return true }) {
-		s.ids.add(r.ID)
 	}
 	return true, nil
 }

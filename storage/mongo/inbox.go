@@ -34,9 +34,6 @@ import (
 const (
 	colInbox  = "inbox"
 	colInbox2 = "inbox_b"
-	// colRecordIDs held every record id before the id set (ids.go); Open
-	// drops it.
-	colRecordIDs = "record_ids"
 	// moveBatch: a round that moved at least this many goes again at once.
 	moveBatch = 2000
 	moveIdle  = 50 * time.Millisecond

@@ -148,10 +148,14 @@ func (s *Store) committedSeq(ctx context.Context) (int64, error) {
 // recordCollection names a village's record collection.
 func recordCollection(villageID string) string { return recordPrefix + villageID }
 
+// dirCollection names the directory partition of a record id.
 func dirCollection(id string) string {
 	h := sha256.Sum256([]byte(id))
-	return fmt.Sprintf("recdir_%x", h[0]%dirFanout)
+	return dirPartition(int(h[0] % dirFanout))
 }
+
+// dirPartition names directory partition i (0 ≤ i < dirFanout).
+func dirPartition(i int) string { return fmt.Sprintf("recdir_%x", i) }
 
 type dirRow struct {
 	ID        string `bson:"_id"`
@@ -562,9 +566,8 @@ func (s *Store) ListRecords(ctx context.Context, f domain.RecordFilter, after *d
 	}
 	// The inbox first: a record moved meanwhile is then found in its village.
 	inbox := s.inboxRows(func(row recordRow) bool {
-		r := toRecordHead(row)
 		return slices.Contains(f.VillageIDs, row.VillageID) && matches(toRecord(row), f) &&
-			(after == nil || recordLess(domain.Record{ID: after.ID, At: after.At}, r) < 0)
+			(after == nil || recordLess(domain.Record{ID: after.ID, At: after.At}, toRecordHead(row)) < 0)
 	})
 	out := make([]domain.Record, 0, len(inbox))
 	for _, r := range inbox {
