@@ -432,7 +432,7 @@ func (s FieldService) Create(ctx context.Context, c Caller, r Record) (Record, b
 	r.Hash = r.Fingerprint()
 	r.CreateHash = r.Hash
 	entry := s.Audit.Entry(c, string(r.Type), r.ID, "create", r.TownID)
-	stored, err := s.Records.CreateRecord(ctx, r, &entry)
+	stored, err := s.Records.CreateRecord(ctx, RecordWrite{Record: r, Audit: &entry, Delta: StatDelta(nil, r, s.Loc)})
 	if errors.Is(err, ErrDuplicate) {
 		if stored.CreateHash == r.Hash && stored.Type == r.Type && stored.VillageID == r.VillageID {
 			return stored, true, nil
@@ -512,13 +512,14 @@ func (s FieldService) Update(ctx context.Context, c Caller, typ RecordType, id s
 		next.Applied = append(slices.Clone(stored.Applied), key)
 		next.Applied = next.Applied[max(0, len(next.Applied)-maxApplied):]
 	}
-	saved, err := s.Records.ReplaceRecord(ctx, next)
+	entry := s.Audit.Entry(c, string(typ), id, "update", stored.TownID)
+	saved, err := s.Records.ReplaceRecord(ctx, RecordWrite{Record: next, Audit: &entry, Delta: StatDelta(&stored, next, s.Loc)})
 	if errors.Is(err, ErrStale) {
 		return Record{}, false, staleErr()
 	} else if err != nil {
 		return Record{}, false, fmt.Errorf("update %s: %w", typ, err)
 	}
-	return saved, false, s.Audit.Record(ctx, c, string(typ), id, "update", stored.TownID)
+	return saved, false, nil
 }
 
 // Delete leaves a tombstone that sync clients receive. Deleting twice is
@@ -540,12 +541,13 @@ func (s FieldService) Delete(ctx context.Context, c Caller, typ RecordType, id s
 	}
 	tomb := stored
 	tomb.Deleted, tomb.Version, tomb.UpdatedAt = true, stored.Version+1, s.Now()
-	if _, err := s.Records.ReplaceRecord(ctx, tomb); errors.Is(err, ErrStale) {
+	entry := s.Audit.Entry(c, string(typ), id, "delete", stored.TownID)
+	if _, err := s.Records.ReplaceRecord(ctx, RecordWrite{Record: tomb, Audit: &entry, Delta: StatDelta(&stored, tomb, s.Loc)}); errors.Is(err, ErrStale) {
 		return false, staleErr()
 	} else if err != nil {
 		return false, fmt.Errorf("delete %s: %w", typ, err)
 	}
-	return false, s.Audit.Record(ctx, c, string(typ), id, "delete", stored.TownID)
+	return false, nil
 }
 
 // scopeVillages lists the ids of the villages in the caller's scope,

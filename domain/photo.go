@@ -221,6 +221,8 @@ type PhotoService struct {
 	Distance      float64 // metres
 	// Inspecting bounds the photos inspected at once (decoding is memory-hungry).
 	Inspecting chan struct{}
+	// Loc is the campaign's time zone, for the day a photo counts on; nil means UTC.
+	Loc *time.Location
 }
 
 // UploadRequest asks for a direct upload.
@@ -333,7 +335,7 @@ func (s PhotoService) createPending(ctx context.Context, c Caller, vil Village, 
 	r.Hash = r.Fingerprint()
 	r.CreateHash = r.Hash
 	entry := s.Audit.Entry(c, string(TypePhoto), r.ID, "create", r.TownID)
-	stored, err := s.Records.CreateRecord(ctx, r, &entry)
+	stored, err := s.Records.CreateRecord(ctx, RecordWrite{Record: r, Audit: &entry, Delta: StatDelta(nil, r, s.Loc)})
 	return r, stored, err
 }
 
@@ -472,7 +474,7 @@ func (s PhotoService) finish(ctx context.Context, r Record, staging string, img 
 	next.Photo = &p
 	next.Version, next.UpdatedAt = r.Version+1, now
 	next.Hash = next.Fingerprint()
-	stored, err := s.Records.ReplaceRecord(ctx, next)
+	stored, err := s.Records.ReplaceRecord(ctx, RecordWrite{Record: next, Delta: StatDelta(&r, next, s.Loc)})
 	if errors.Is(err, ErrStale) {
 		// Completed by a concurrent call: answer with what it stored.
 		cur, gerr := s.Records.GetRecord(ctx, r.ID)
@@ -649,7 +651,8 @@ func (s PhotoService) Sweep(ctx context.Context) (int, error) {
 			if err == nil && r.Type == TypePhoto && !r.Deleted && r.Photo.Status == PhotoPending {
 				next := r
 				next.Deleted, next.Version, next.UpdatedAt = true, r.Version+1, s.Now()
-				if _, err := s.Records.ReplaceRecord(ctx, next); err != nil && !errors.Is(err, ErrStale) {
+				w := RecordWrite{Record: next, Delta: StatDelta(&r, next, s.Loc)}
+				if _, err := s.Records.ReplaceRecord(ctx, w); err != nil && !errors.Is(err, ErrStale) {
 					return done, fmt.Errorf("sweep photos: %w", err)
 				}
 				done++

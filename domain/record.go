@@ -130,18 +130,28 @@ type RecordCursor struct {
 	ID string
 }
 
-// RecordStore keeps field records, one collection per village. All writes
-// of a process go through one sequencer, which numbers them (Seq) in the
-// order they become durable, so the changes feed never skips or repeats.
+// RecordWrite is one write of a record as the domain decided it: the new
+// version, its audit entry and what it changes in the counts (StatDelta of
+// the stored version and the new one). A store commits the three together
+// or none of them.
+type RecordWrite struct {
+	Record Record
+	Audit  *AuditEntry
+	Delta  []StatEvent
+}
+
+// RecordStore keeps field records. Every write is numbered (Seq) in the
+// order it commits, so the changes feed never skips or repeats.
 type RecordStore interface {
-	// CreateRecord stores a new record and returns it with Seq set; the audit
-	// entry, when given, is stored with it (and only if it is stored). When
-	// the id exists already it returns ErrDuplicate and the stored record
-	// (which may be of another village or type).
-	CreateRecord(ctx context.Context, r Record, audit *AuditEntry) (Record, error)
-	// ReplaceRecord stores r if the stored version is r.Version-1: ErrStale
-	// (with the stored record) otherwise, ErrNotFound if there is none.
-	ReplaceRecord(ctx context.Context, r Record) (Record, error)
+	// CreateRecord stores a new record, its audit entry and its count delta,
+	// and returns it with Seq set. When the id exists already it stores
+	// nothing and returns ErrDuplicate and the stored record (which may be
+	// of another village or type).
+	CreateRecord(ctx context.Context, w RecordWrite) (Record, error)
+	// ReplaceRecord stores w.Record (with its audit entry and delta) if the
+	// stored version is w.Record.Version-1: ErrStale (with the stored
+	// record) otherwise, ErrNotFound if there is none.
+	ReplaceRecord(ctx context.Context, w RecordWrite) (Record, error)
 	// GetRecord returns a record, tombstones included.
 	GetRecord(ctx context.Context, id string) (Record, error)
 	// ListRecords lists live records of the filter's villages, newest event

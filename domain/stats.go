@@ -3,6 +3,7 @@ package domain
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -63,10 +64,13 @@ type StatEvent struct {
 type Counts [NumEventMetrics]int64
 
 // Contribution is what a record adds to the counts: nothing when it is
-// deleted; its events on the days of their own dates.
+// deleted; its events on the days of their own dates in loc (nil: UTC).
 func Contribution(r Record, loc *time.Location) []StatEvent {
 	if r.Deleted {
 		return nil
+	}
+	if loc == nil {
+		loc = time.UTC
 	}
 	day := func(t time.Time) string { return t.In(loc).Format(DateLayout) }
 	var out []StatEvent
@@ -285,4 +289,89 @@ type StatsStore interface {
 	VerifyStats(ctx context.Context) ([]StatDiff, error)
 	// RebuildStats replaces the counts with a recount.
 	RebuildStats(ctx context.Context) error
+}
+
+// DayCounts are a scope's counts by day (YYYY-MM-DD).
+type DayCounts map[string]*Counts
+
+// Tally recounts the counts from the records, as a store keeps them: per
+// scope (StatsDistrict, StatsTown, StatsVillage) and day, a cadre's checkins
+// of one village and day counting once.
+type Tally struct {
+	loc      *time.Location
+	Scopes   map[string]DayCounts
+	checkins map[[3]string]int64 // village, day, cadre → checkins
+}
+
+// NewTally starts an empty recount in the campaign's time zone.
+func NewTally(loc *time.Location) *Tally {
+	return &Tally{loc: loc, Scopes: map[string]DayCounts{}, checkins: map[[3]string]int64{}}
+}
+
+// Add counts one record (its latest version).
+func (t *Tally) Add(r Record) {
+	for _, e := range Contribution(r, t.loc) {
+		if e.Cadre != "" {
+			k := [3]string{r.VillageID, e.Day, e.Cadre}
+			t.checkins[k] += e.N
+			if t.checkins[k] != e.N {
+				continue // the day counted already
+			}
+			e.N = 1
+		}
+		for _, sc := range []string{StatsDistrict, StatsTown(r.TownID), StatsVillage(r.VillageID)} {
+			days := t.Scopes[sc]
+			if days == nil {
+				days = DayCounts{}
+				t.Scopes[sc] = days
+			}
+			c := days[e.Day]
+			if c == nil {
+				c = &Counts{}
+				days[e.Day] = c
+			}
+			c[e.Metric] += e.N
+		}
+	}
+}
+
+// Checkins are how many checkins each cadre sent of a village and day:
+// (village, day, cadre) → n.
+func (t *Tally) Checkins() map[[3]string]int64 { return maps.Clone(t.checkins) }
+
+// DiffCounts lists every count of have that differs from want, by scope,
+// day and metric.
+func DiffCounts(have, want map[string]DayCounts) []StatDiff {
+	var diffs []StatDiff
+	scopes := map[string]bool{}
+	for k := range have {
+		scopes[k] = true
+	}
+	for k := range want {
+		scopes[k] = true
+	}
+	for _, sc := range slices.Sorted(maps.Keys(scopes)) {
+		days := map[string]bool{}
+		for d := range have[sc] {
+			days[d] = true
+		}
+		for d := range want[sc] {
+			days[d] = true
+		}
+		for _, d := range slices.Sorted(maps.Keys(days)) {
+			var h, w Counts
+			if c := have[sc][d]; c != nil {
+				h = *c
+			}
+			if c := want[sc][d]; c != nil {
+				w = *c
+			}
+			for i := range h {
+				if h[i] != w[i] {
+					diffs = append(diffs, StatDiff{Scope: sc, Day: d, Metric: EventMetricNames[i], Have: h[i], Want: w[i]})
+				}
+			}
+		}
+	}
+	return diffs
 }

@@ -21,34 +21,63 @@ import (
 	"zhucun/passwd"
 	"zhucun/storage/blob/blobtest"
 	"zhucun/storage/mongo"
+	"zhucun/storage/sqlite"
 	"zhucun/storage/testdb"
 	"zhucun/wechat"
 )
 
+// dbServer is the MongoDB-protocol server of a run on the MongoDB store
+// (ZHUCUN_TEST_STORE=mongo; testdb says which server); nil on the default
+// run, whose stores are SQLite databases in temporary directories.
 var dbServer *testdb.Server
+
+// onEmbedded reports whether this run is the default one, on SQLite: the
+// tests that run the real binary on its embedded store run only there.
+func onEmbedded() bool { return dbServer == nil }
 
 func TestMain(m *testing.M) {
 	// The serve tests run this test binary as the zhucun command in a child
-	// process: one embedded FerretDB per process, as in production.
+	// process, on its embedded store, as in production.
 	if os.Getenv("ZHUCUN_TEST_MAIN") == "1" {
 		main()
 		os.Exit(0)
 	}
-	var err error
-	dbServer, err = testdb.Start(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	if os.Getenv("ZHUCUN_TEST_STORE") == "mongo" {
+		var err error
+		dbServer, err = testdb.Start(context.Background())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
-	dbServer.Stop()
+	if dbServer != nil {
+		dbServer.Stop()
+	}
 	os.Exit(code)
+}
+
+// openTestStore opens a fresh, empty store: SQLite in a temporary
+// directory, or a new database on the run's MongoDB-protocol server.
+func openTestStore(t testing.TB, loc *time.Location) Store {
+	t.Helper()
+	var store Store
+	var err error
+	if dbServer != nil {
+		store, err = mongo.Open(context.Background(), dbServer.URI, testdb.NewName(), mongo.Options{Location: loc})
+	} else {
+		store, err = sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{Location: loc})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store
 }
 
 // env is one in-process server on a fresh database.
 type env struct {
 	api    *api.API
-	store  *mongo.Store
+	store  Store
 	spec   *spec
 	wechat *fakeWeChat
 	logs   *bytes.Buffer
@@ -99,10 +128,7 @@ func newEnv(t testing.TB) *env { return newEnvWith(t, nil) }
 func newEnvWith(t testing.TB, edit func(*Config)) *env {
 	t.Helper()
 	loc, _ := time.LoadLocation("Asia/Shanghai")
-	store, err := mongo.Open(context.Background(), dbServer.URI, testdb.NewName(), mongo.Options{Location: loc})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openTestStore(t, loc)
 	t.Cleanup(func() { _ = store.Close(context.Background()) })
 	fw := newFakeWeChat(t)
 	cfg := testConfig(t)

@@ -143,7 +143,7 @@ func call(t *testing.T, method, url, token string, body any) (int, map[string]an
 // dir: the admin made from the environment, the generated JWT secret and
 // the data written all survive, and SIGTERM-style cancellation shuts down.
 func TestServeSurvivesRestart(t *testing.T) {
-	if dbServer.Backend != "sqlite" {
+	if !onEmbedded() {
 		t.Skip("serve's embedded store is SQLite; this run checks another backend")
 	}
 	dir := t.TempDir()
@@ -212,7 +212,7 @@ func TestServeSurvivesRestart(t *testing.T) {
 }
 
 func TestUserAddCommand(t *testing.T) {
-	if dbServer.Backend != "sqlite" {
+	if !onEmbedded() {
 		t.Skip("the command's embedded store is SQLite")
 	}
 	dir := t.TempDir()

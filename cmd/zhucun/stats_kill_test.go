@@ -18,7 +18,7 @@ import (
 // the counts equal what the acknowledged writes add up to, and at the end
 // 'zhucun stats verify' finds every count equal to a recount.
 func TestStatsSurviveKills(t *testing.T) {
-	if dbServer.Backend != "sqlite" {
+	if !onEmbedded() {
 		t.Skip("serve's embedded store is SQLite; this run checks another backend")
 	}
 	seed := uint64(time.Now().UnixNano())

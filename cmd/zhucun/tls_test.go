@@ -59,7 +59,7 @@ func writeCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.C
 }
 
 func TestServeTLS(t *testing.T) {
-	if dbServer.Backend != "sqlite" {
+	if !onEmbedded() {
 		t.Skip("serve's embedded store is SQLite")
 	}
 	dir := t.TempDir()

@@ -21,54 +21,103 @@ import (
 	"zhucun/domain"
 	"zhucun/media"
 	"zhucun/storage/blob"
-	"zhucun/storage/embedded"
 	"zhucun/storage/mongo"
+	"zhucun/storage/sqlite"
 	"zhucun/wechat"
+)
+
+// Store is every store the services need; both engines provide it.
+type Store interface {
+	domain.OrgStore
+	domain.UserStore
+	domain.SessionStore
+	domain.AuditStore
+	domain.CatalogueStore
+	domain.CampaignStore
+	domain.ProblemStore
+	domain.TargetStore
+	domain.TeamStore
+	domain.TrainingStore
+	domain.OnPostStore
+	domain.AssessmentStore
+	domain.FieldCheckStore
+	domain.PhotoIndex
+	domain.PendingPhotoStore
+	domain.RecordStore
+	domain.StatsStore
+	domain.LedgerSource
+	Ping(ctx context.Context) error
+	Close(ctx context.Context) error
+}
+
+var (
+	_ Store = (*sqlite.Store)(nil)
+	_ Store = (*mongo.Store)(nil)
 )
 
 // stores are the opened backends and how to close them.
 type stores struct {
-	lock     *os.File // the embedded data directory's lock
-	db       *mongo.Store
-	embedded *embedded.Server
-	backend  string
-	blobs    domain.BlobStore
-	photos   string // where photos are kept
+	lock    *os.File // the embedded data directory's lock
+	db      Store
+	backend string
+	blobs   domain.BlobStore
+	photos  string // where photos are kept
 }
 
-// openStores connects to the configured MongoDB, or starts FerretDB
-// in-process under the data directory when no URI is set.
+// sqliteDir is where the embedded database lives in the data directory.
+func sqliteDir(dataDir string) string { return filepath.Join(dataDir, "sqlite") }
+
+// openStores connects to the configured MongoDB, or opens the embedded
+// SQLite database under the data directory when no URI is set.
 func openStores(ctx context.Context, cfg Config, log *slog.Logger) (*stores, error) {
-	st := &stores{backend: "mongodb"}
-	uri := cfg.MongoURI
-	if uri == "" {
-		// One process at a time on an embedded database: the counts and the
-		// id sequence live in its memory.
+	st := &stores{}
+	if cfg.MongoURI == "" {
+		// One process at a time on an embedded database.
 		lock, err := lockDir(cfg.DataDir)
 		if err != nil {
 			return nil, err
 		}
 		st.lock = lock
-		// FerretDB logs every connection at INFO: keep its errors only.
-		fl := slog.New(minLevel{h: log.Handler(), min: slog.LevelError}).With("component", "ferretdb")
-		srv, err := embedded.Start(ctx, embedded.Config{Dir: filepath.Join(cfg.DataDir, "db"), Logger: fl})
+		if err := refuseFerretDBDir(cfg.DataDir); err != nil {
+			st.close(ctx)
+			return nil, err
+		}
+		db, err := sqlite.Open(ctx, sqliteDir(cfg.DataDir), sqlite.Options{Logger: log.With("component", "store"), Location: cfg.TZ})
 		if err != nil {
 			st.close(ctx)
 			return nil, err
 		}
-		st.embedded, st.backend, uri = srv, "embedded FerretDB (SQLite)", srv.URI()
+		st.db, st.backend = db, "embedded SQLite "+db.Path()
+	} else {
+		db, err := mongo.Open(ctx, cfg.MongoURI, cfg.MongoDB, mongo.Options{Logger: log.With("component", "store"), Location: cfg.TZ})
+		if err != nil {
+			st.close(ctx)
+			return nil, err
+		}
+		st.db, st.backend = db, "mongodb"
 	}
-	db, err := mongo.Open(ctx, uri, cfg.MongoDB, mongo.Options{Logger: log.With("component", "store"), Location: cfg.TZ})
-	if err != nil {
-		st.close(ctx)
-		return nil, err
-	}
-	st.db = db
+	var err error
 	if st.blobs, st.photos, err = openBlobs(ctx, cfg); err != nil {
 		st.close(ctx)
 		return nil, err
 	}
 	return st, nil
+}
+
+// refuseFerretDBDir stops a start on a data directory that the FerretDB
+// default of earlier versions wrote (DATA_DIR/db/*.sqlite), naming the
+// command that converts it, unless the SQLite database exists already.
+func refuseFerretDBDir(dataDir string) error {
+	if _, err := os.Stat(filepath.Join(sqliteDir(dataDir), sqlite.FileName)); err == nil {
+		return nil
+	}
+	old, _ := filepath.Glob(filepath.Join(dataDir, "db", "*.sqlite"))
+	if len(old) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s holds a database of zhucun's earlier FerretDB default (%s); convert it first, with the server stopped: "+
+		"go run ./cmd/zhucun-convert -data-dir %s (it writes %s and leaves db/ as it is)",
+		dataDir, old[0], dataDir, filepath.Join(sqliteDir(dataDir), sqlite.FileName))
 }
 
 // openBlobs opens the S3 bucket when an endpoint is set, else the local
@@ -87,9 +136,6 @@ func openBlobs(ctx context.Context, cfg Config) (domain.BlobStore, string, error
 func (st *stores) close(ctx context.Context) {
 	if st.db != nil {
 		_ = st.db.Close(ctx)
-	}
-	if st.embedded != nil {
-		_ = st.embedded.Stop(10 * time.Second)
 	}
 	if st.lock != nil {
 		_ = st.lock.Close() // releases the lock
@@ -151,7 +197,7 @@ func jwtSecret(cfg Config) ([]byte, error) {
 // deps are the pieces a server is built from, so tests can swap the clock,
 // the hasher and WeChat.
 type deps struct {
-	store  *mongo.Store
+	store  Store
 	now    domain.Clock
 	hasher domain.PasswordHasher
 	wechat domain.WeChat
@@ -170,7 +216,7 @@ type built struct {
 }
 
 // userService is the account service on a store, for the server and the shell.
-func userService(store *mongo.Store, hasher domain.PasswordHasher, now domain.Clock) domain.UserService {
+func userService(store Store, hasher domain.PasswordHasher, now domain.Clock) domain.UserService {
 	return domain.UserService{Store: store, Org: store, Teams: store, Hasher: hasher, Audit: domain.Auditor{Store: store, Now: now}, Now: now}
 }
 
@@ -197,7 +243,7 @@ func build(cfg Config, d deps) (built, error) {
 		Inspect: media.Inspector(cfg.TZ), Audit: audit, Now: d.now, MaxBytes: cfg.PhotoMaxBytes,
 		Signer:    domain.BlobURLSigner{Key: hmacKey(d.secret, "photo links"), Base: "/api/v1/blobs/"},
 		UploadTTL: cfg.PhotoUploadTTL, URLTTL: cfg.PhotoURLTTL, PendingTTL: 24 * time.Hour,
-		TimeTolerance: cfg.PhotoTimeFar, Distance: cfg.PhotoFarMetres, Inspecting: make(chan struct{}, 2)}
+		TimeTolerance: cfg.PhotoTimeFar, Distance: cfg.PhotoFarMetres, Inspecting: make(chan struct{}, 2), Loc: cfg.TZ}
 	stats := domain.StatsService{Stats: d.store, Ledger: d.store, Org: d.store, Assessments: d.store,
 		Campaigns: d.store, Teams: d.store, Now: d.now, Loc: cfg.TZ}
 	field := domain.FieldService{Records: d.store, Org: d.store, Users: d.store, Teams: d.store, Audit: audit, Now: d.now, Photos: d.store,
@@ -253,24 +299,4 @@ func newLogger(cfg Config, w *os.File) *slog.Logger {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lvl}))
-}
-
-// minLevel drops records below min before they reach h.
-type minLevel struct {
-	h   slog.Handler
-	min slog.Level
-}
-
-func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= m.min && m.h.Enabled(ctx, l)
-}
-
-func (m minLevel) Handle(ctx context.Context, r slog.Record) error { return m.h.Handle(ctx, r) }
-
-func (m minLevel) WithAttrs(a []slog.Attr) slog.Handler {
-	return minLevel{h: m.h.WithAttrs(a), min: m.min}
-}
-
-func (m minLevel) WithGroup(name string) slog.Handler {
-	return minLevel{h: m.h.WithGroup(name), min: m.min}
 }

@@ -16,7 +16,7 @@ func TestPhotoIndexAndPending(t *testing.T) {
 		r := domain.Record{ID: id, Type: domain.TypePhoto, VillageID: village, TownID: "t", Version: 1, At: now, CreatedAt: now,
 			Photo: &domain.Photo{Status: status, DeclaredType: "image/jpeg", DeclaredSize: 10}}
 		r.Hash = r.Fingerprint()
-		got, err := s.CreateRecord(ctx, r, nil)
+		got, err := s.CreateRecord(ctx, createW(r))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -33,7 +33,7 @@ func TestPhotoIndexAndPending(t *testing.T) {
 	taken := now.Add(-time.Hour)
 	next := a
 	next.Version, next.Photo = 2, &domain.Photo{Status: domain.PhotoReady, TakenAt: &taken, GPS: &domain.GeoPoint{Lat: 34, Lng: 113}}
-	if _, err := s.ReplaceRecord(ctx, next); err != nil {
+	if _, err := s.ReplaceRecord(ctx, replaceW(t, s, next)); err != nil {
 		t.Fatal(err)
 	}
 	c := mk(domain.NewID(now.Add(2*time.Second)), "v1", domain.PhotoPending)
@@ -50,7 +50,7 @@ func TestPhotoIndexAndPending(t *testing.T) {
 	// Tombstones leave.
 	tomb := next
 	tomb.Version, tomb.Deleted = 3, true
-	if _, err := s2.ReplaceRecord(ctx, tomb); err != nil {
+	if _, err := s2.ReplaceRecord(ctx, replaceW(t, s2, tomb)); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s2.VillagePhotos(ctx, "v1", ids); len(got) != 0 {

@@ -370,7 +370,8 @@ func toRecord(row recordRow) domain.Record {
 // CreateRecord stores a new record in the inbox, its id checked against the
 // id set first (ids are unique across villages). When the id is taken it
 // answers ErrDuplicate with the stored record.
-func (s *Store) CreateRecord(ctx context.Context, r domain.Record, audit *domain.AuditEntry) (domain.Record, error) {
+func (s *Store) CreateRecord(ctx context.Context, w domain.RecordWrite) (domain.Record, error) {
+	r, audit := w.Record, w.Audit
 	var out domain.Record
 	err := s.sequenced(ctx, func(seq int64) error {
 		r.Seq = seq
@@ -397,7 +398,7 @@ func (s *Store) CreateRecord(ctx context.Context, r domain.Record, audit *domain
 			a := toAuditRow(*audit)
 			row.Audit = &a
 		}
-		delta := domain.StatDelta(nil, r, s.loc)
+		delta := w.Delta
 		if len(delta) > 0 {
 			row.Stat = &statEntryRow{Seq: seq, Village: r.VillageID, Town: r.TownID, Events: toEventRows(delta)}
 		}
@@ -449,7 +450,19 @@ func (s *Store) ensureRecordIndexes(ctx context.Context, villageID string) error
 // ReplaceRecord stores a new version of a record. Replaces of one record
 // are serialized in the process: FerretDB loses concurrent updates of one
 // document, and the version check must see the previous write.
-func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Record, error) {
+func (s *Store) ReplaceRecord(ctx context.Context, w domain.RecordWrite) (domain.Record, error) {
+	r, err := s.replaceRecord(ctx, w.Record, w.Delta)
+	if err != nil || w.Audit == nil {
+		return r, err
+	}
+	// The audit entry follows the write it describes (no transactions here).
+	if err := s.AppendAudit(ctx, *w.Audit); err != nil {
+		return domain.Record{}, fmt.Errorf("replace record: %w", err)
+	}
+	return r, nil
+}
+
+func (s *Store) replaceRecord(ctx context.Context, r domain.Record, delta []domain.StatEvent) (domain.Record, error) {
 	h := sha256.Sum256([]byte(r.ID))
 	lock := &s.replaceLocks[h[0]]
 	lock.Lock()
@@ -457,7 +470,7 @@ func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Reco
 	if in, i, ok := s.inboxRecord(r.ID); ok {
 		// Not moved yet: the mover, which waits for this lock, moves the new
 		// version, and the create's audit entry and counts that ride with it.
-		err := s.replaceCounted(ctx, in, &r, func(row recordRow) error {
+		err := s.replaceCounted(ctx, in, &r, delta, func(row recordRow) error {
 			row.Audit, row.Stat = in.Audit, in.Stat
 			err := replaceVersion(ctx, s, inboxCollections()[i], r.ID, r.Version, row)
 			known := err == nil || errors.Is(err, domain.ErrStale) || errors.Is(err, domain.ErrNotFound)
@@ -475,7 +488,7 @@ func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Reco
 	if err != nil {
 		return domain.Record{}, fmt.Errorf("replace record: %w", err)
 	}
-	err = s.replaceCounted(ctx, old, &r, func(row recordRow) error {
+	err = s.replaceCounted(ctx, old, &r, delta, func(row recordRow) error {
 		return replaceVersion(ctx, s, col, r.ID, r.Version, row)
 	})
 	if err != nil {
@@ -491,12 +504,10 @@ func (s *Store) ReplaceRecord(ctx context.Context, r domain.Record) (domain.Reco
 // replaceCounted writes a new version of a record with its delta of the
 // counts: the delta's intent first, then the record, then the delta to the
 // in-memory counts (stats.go).
-func (s *Store) replaceCounted(ctx context.Context, old recordRow, r *domain.Record, write func(row recordRow) error) error {
+func (s *Store) replaceCounted(ctx context.Context, old recordRow, r *domain.Record, delta []domain.StatEvent, write func(row recordRow) error) error {
 	if old.Version != r.Version-1 {
 		return domain.ErrStale
 	}
-	prev := toRecord(old)
-	delta := domain.StatDelta(&prev, *r, s.loc)
 	return s.sequenced(ctx, func(seq int64) error {
 		r.Seq = seq
 		if err := s.logIntent(ctx, seq, *r, delta); err != nil {

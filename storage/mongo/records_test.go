@@ -28,7 +28,7 @@ func TestRecordsListOrderAndChanges(t *testing.T) {
 		r := domain.Record{ID: domain.NewID(base.Add(time.Duration(i) * time.Second)), Type: domain.TypeReport, VillageID: v, TownID: "t",
 			Version: 1, At: base.Add(time.Duration(i%4) * time.Hour), Report: &domain.Report{Kind: "visit", OccurredAt: base}}
 		r.Hash = r.Fingerprint()
-		got, err := s.CreateRecord(ctx, r, nil)
+		got, err := s.CreateRecord(ctx, createW(r))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +68,7 @@ func TestRecordsListOrderAndChanges(t *testing.T) {
 	// Duplicate ids are refused with the stored record, across villages too.
 	dup := made[0]
 	dup.VillageID = "v2"
-	if got, err := s.CreateRecord(ctx, dup, nil); err == nil || got.VillageID != "v1" {
+	if got, err := s.CreateRecord(ctx, createW(dup)); err == nil || got.VillageID != "v1" {
 		t.Fatalf("duplicate create: %v, %+v", err, got)
 	}
 	// Changes: everything once, in seq order, across pages; then an update moves a record to the end.
@@ -92,14 +92,14 @@ func TestRecordsListOrderAndChanges(t *testing.T) {
 	}
 	upd := made[0]
 	upd.Version, upd.Deleted = 2, true
-	if _, err := s.ReplaceRecord(ctx, upd); err != nil {
+	if _, err := s.ReplaceRecord(ctx, replaceW(t, s, upd)); err != nil {
 		t.Fatal(err)
 	}
 	page, _, err := s.Changes(ctx, []string{"v1", "v2"}, cur, 10)
 	if err != nil || len(page) != 1 || page[0].ID != made[0].ID || !page[0].Deleted {
 		t.Fatalf("after a delete the feed gives %+v, %v", page, err)
 	}
-	if _, err := s.ReplaceRecord(ctx, upd); err == nil {
+	if _, err := s.ReplaceRecord(ctx, replaceW(t, s, upd)); err == nil {
 		t.Fatal("a second write of version 2 was accepted")
 	}
 }
@@ -123,7 +123,7 @@ func TestBulkLoadRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	one := mk(1)[0]
-	got, err := s.CreateRecord(ctx, one, nil)
+	got, err := s.CreateRecord(ctx, createW(one))
 	if err != nil || got.Seq != first[len(first)-1].Seq+1 {
 		t.Fatalf("create after bulk: seq %d, %v", got.Seq, err)
 	}
@@ -153,7 +153,7 @@ func TestConcurrentCreatesOfOneID(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				got, err := s.CreateRecord(ctx, r, nil)
+				got, err := s.CreateRecord(ctx, createW(r))
 				switch {
 				case err == nil:
 					created.Add(1)
@@ -183,7 +183,7 @@ func TestRecordsAcrossMonths(t *testing.T) {
 		r := domain.Record{ID: domain.NewID(at), Type: domain.TypeReport, VillageID: "vm", TownID: "t", Version: 1, At: at,
 			Report: &domain.Report{Kind: "visit", OccurredAt: at}}
 		r.Hash = r.Fingerprint()
-		got, err := s.CreateRecord(ctx, r, nil)
+		got, err := s.CreateRecord(ctx, createW(r))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,7 +231,7 @@ func TestRecordsAcrossMonths(t *testing.T) {
 	mv := made[0]
 	mv.At, mv.Version = time.Date(2026, 12, 24, 9, 0, 0, 0, time.UTC), 2
 	mv.Report.OccurredAt = mv.At
-	if _, err := s.ReplaceRecord(ctx, mv); err != nil {
+	if _, err := s.ReplaceRecord(ctx, replaceW(t, s, mv)); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.GetRecord(ctx, mv.ID)
@@ -243,7 +243,7 @@ func TestRecordsAcrossMonths(t *testing.T) {
 	}
 	// A stale write of the moved record is refused.
 	mv.Version = 2
-	if _, err := s.ReplaceRecord(ctx, mv); !errors.Is(err, domain.ErrStale) {
+	if _, err := s.ReplaceRecord(ctx, replaceW(t, s, mv)); !errors.Is(err, domain.ErrStale) {
 		t.Fatalf("stale replace: %v", err)
 	}
 	// The feed delivers each record once.
@@ -265,7 +265,7 @@ func TestInboxMover(t *testing.T) {
 		r := domain.Record{ID: domain.NewID(at), Type: domain.TypeReport, VillageID: fmt.Sprint("mv", i%3), TownID: "t", Version: 1,
 			At: at.Add(time.Duration(i) * time.Hour), Report: &domain.Report{Kind: "visit", OccurredAt: at}}
 		r.Hash = r.Fingerprint()
-		got, err := s.CreateRecord(ctx, r, nil)
+		got, err := s.CreateRecord(ctx, createW(r))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -299,10 +299,10 @@ func TestInboxMover(t *testing.T) {
 	// An edit after the move goes to the month; a resend of the create is a duplicate.
 	up := made[4]
 	up.Version, up.Deleted = 2, true
-	if _, err := s.ReplaceRecord(ctx, up); err != nil {
+	if _, err := s.ReplaceRecord(ctx, replaceW(t, s, up)); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.CreateRecord(ctx, made[4], nil); !errors.Is(err, domain.ErrDuplicate) || got.Version != 2 {
+	if got, err := s.CreateRecord(ctx, createW(made[4])); !errors.Is(err, domain.ErrDuplicate) || got.Version != 2 {
 		t.Fatalf("resend after the move: %v, version %d", err, got.Version)
 	}
 	// A move cut short by a crash: the record is in its village (version 2)
@@ -355,7 +355,7 @@ func TestVillageHead(t *testing.T) {
 	// Created newest first: the mover meets them in any order (PostgreSQL
 	// returns the inbox in no particular order), and none may be left out.
 	for i := 169; i >= 150; i-- {
-		r, err := s.CreateRecord(ctx, mk(i), nil)
+		r, err := s.CreateRecord(ctx, createW(mk(i)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -363,7 +363,7 @@ func TestVillageHead(t *testing.T) {
 	}
 	// A backfilled old report, and one far newer.
 	for _, i := range []int{-500, 900} {
-		r, err := s.CreateRecord(ctx, mk(i), nil)
+		r, err := s.CreateRecord(ctx, createW(mk(i)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -373,13 +373,13 @@ func TestVillageHead(t *testing.T) {
 	// Delete the newest, edit another.
 	del := all[len(all)-1]
 	del.Version, del.Deleted = 2, true
-	if _, err := s.ReplaceRecord(ctx, del); err != nil {
+	if _, err := s.ReplaceRecord(ctx, replaceW(t, s, del)); err != nil {
 		t.Fatal(err)
 	}
 	ed := all[160]
 	ed.Version = 2
 	ed.Report = &domain.Report{Kind: "visit", OccurredAt: ed.At, Notes: "改"}
-	if _, err := s.ReplaceRecord(ctx, ed); err != nil {
+	if _, err := s.ReplaceRecord(ctx, replaceW(t, s, ed)); err != nil {
 		t.Fatal(err)
 	}
 	all[160] = ed // a meeting before its edit
@@ -443,7 +443,7 @@ func TestIDsAcrossRestarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 10; i < 15; i++ {
-		r, err := s.CreateRecord(ctx, mk(i), nil)
+		r, err := s.CreateRecord(ctx, createW(mk(i)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -469,19 +469,19 @@ func TestIDsAcrossRestarts(t *testing.T) {
 		t.Fatalf("the id set holds %d ids, want %d", n, len(all))
 	}
 	for _, r := range all {
-		got, err := s.CreateRecord(ctx, r, nil)
+		got, err := s.CreateRecord(ctx, createW(r))
 		if !errors.Is(err, domain.ErrDuplicate) || got.ID != r.ID || got.VillageID != "ia" {
 			t.Fatalf("resend of %s after a restart: %v, %+v", r.ID, err, got)
 		}
 	}
 	other := all[3]
 	other.VillageID = "ib"
-	if got, err := s.CreateRecord(ctx, other, nil); !errors.Is(err, domain.ErrDuplicate) || got.VillageID != "ia" {
+	if got, err := s.CreateRecord(ctx, createW(other)); !errors.Is(err, domain.ErrDuplicate) || got.VillageID != "ia" {
 		t.Fatalf("another village's create under a taken id: %v, %+v", err, got)
 	}
 	ghost := mk(99)
 	s.ids.add(ghost.ID)
-	if _, err := s.CreateRecord(ctx, ghost, nil); err != nil {
+	if _, err := s.CreateRecord(ctx, createW(ghost)); err != nil {
 		t.Fatalf("an id in the set without a record: %v", err)
 	}
 	if got, err := s.GetRecord(ctx, ghost.ID); err != nil || got.ID != ghost.ID {
@@ -545,7 +545,7 @@ func TestCreatesWhileInboxesSwitch(t *testing.T) {
 					twice.Add(1)
 					go func() {
 						defer twice.Done()
-						_, err := s.CreateRecord(ctx, r, nil)
+						_, err := s.CreateRecord(ctx, createW(r))
 						switch {
 						case err == nil:
 							created.Add(1)
@@ -624,7 +624,7 @@ func TestIDSnapshot(t *testing.T) {
 		r := reportRec(domain.NewID(base.Add(time.Duration(i)*time.Minute)), "sn", "t", domain.KindVisit, base, 1, "c")
 		r.Hash = r.Fingerprint()
 		r.CreateHash = r.Hash
-		if _, err := s.CreateRecord(ctx, r, nil); err != nil {
+		if _, err := s.CreateRecord(ctx, createW(r)); err != nil {
 			t.Fatal(err)
 		}
 		all = append(all, r)
@@ -646,7 +646,7 @@ func TestIDSnapshot(t *testing.T) {
 	}
 	check := func(stage string) {
 		for _, r := range all {
-			if _, err := s.CreateRecord(ctx, r, nil); !errors.Is(err, domain.ErrDuplicate) {
+			if _, err := s.CreateRecord(ctx, createW(r)); !errors.Is(err, domain.ErrDuplicate) {
 				t.Fatalf("%s: resend of %s: %v", stage, r.ID, err)
 			}
 		}

@@ -64,13 +64,13 @@ func TestStatsExactAcrossCrashes(t *testing.T) {
 			r := reportRec(domain.NewID(base.Add(time.Duration(step)*time.Second)), v, townOf[v], kinds[rng.IntN(len(kinds))],
 				base.Add(time.Duration(rng.IntN(60*24))*time.Hour), 1+rng.IntN(5), []string{"c1", "c2"}[rng.IntN(2)])
 			r.Hash = r.Fingerprint()
-			got, err := s.CreateRecord(ctx, r, nil)
+			got, err := s.CreateRecord(ctx, createW(r))
 			if err != nil {
 				t.Fatal(err)
 			}
 			live = append(live, got)
 			if rng.IntN(4) == 0 { // a resend: nothing changes
-				if _, err := s.CreateRecord(ctx, r, nil); err == nil {
+				if _, err := s.CreateRecord(ctx, createW(r)); err == nil {
 					t.Fatal("a resent create was stored twice")
 				}
 			}
@@ -85,7 +85,7 @@ func TestStatsExactAcrossCrashes(t *testing.T) {
 				rep.Count = 1 + rng.IntN(9)
 			}
 			next.Version++
-			got, err := s.ReplaceRecord(ctx, next)
+			got, err := s.ReplaceRecord(ctx, replaceW(t, s, next))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,7 +94,7 @@ func TestStatsExactAcrossCrashes(t *testing.T) {
 			i := rng.IntN(len(live))
 			tomb := live[i]
 			tomb.Deleted, tomb.Version = true, tomb.Version+1
-			if _, err := s.ReplaceRecord(ctx, tomb); err != nil {
+			if _, err := s.ReplaceRecord(ctx, replaceW(t, s, tomb)); err != nil {
 				t.Fatal(err)
 			}
 			live = append(live[:i], live[i+1:]...)
@@ -114,7 +114,7 @@ func TestStatsExactAcrossCrashes(t *testing.T) {
 			next.Report, next.Version = &rep, next.Version+1
 			rep.OccurredAt = rep.OccurredAt.Add(-48 * time.Hour)
 			s.crash.afterIntent = true
-			if _, err := s.ReplaceRecord(ctx, next); err == nil {
+			if _, err := s.ReplaceRecord(ctx, replaceW(t, s, next)); err == nil {
 				t.Fatal("the crash point did not stop the edit")
 			}
 			reopen()
@@ -163,7 +163,7 @@ func TestStatsVerifyAndRebuild(t *testing.T) {
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	r := reportRec(domain.NewID(at), "v1", "t1", domain.KindVisit, at, 3, "c1")
 	r.Hash = r.Fingerprint()
-	if _, err := s.CreateRecord(ctx, r, nil); err != nil {
+	if _, err := s.CreateRecord(ctx, createW(r)); err != nil {
 		t.Fatal(err)
 	}
 	// A delta no record made: a bug or a hand edit of the log.

@@ -286,3 +286,27 @@ func TestVersionedReplaceOnce(t *testing.T) {
 		}
 	}
 }
+
+// createW is a create as the domain hands it over: with its count delta.
+func createW(r domain.Record) domain.RecordWrite {
+	return domain.RecordWrite{Record: r, Delta: domain.StatDelta(nil, r, shanghai)}
+}
+
+// replaceW is a replace as the domain hands it over: with the delta from
+// the stored version.
+func replaceW(t *testing.T, s *Store, r domain.Record) domain.RecordWrite {
+	t.Helper()
+	prev, err := s.GetRecord(context.Background(), r.ID)
+	if err != nil {
+		return domain.RecordWrite{Record: r}
+	}
+	return domain.RecordWrite{Record: r, Delta: domain.StatDelta(&prev, r, shanghai)}
+}
+
+var shanghai = func() *time.Location {
+	l, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic(err)
+	}
+	return l
+}()

@@ -1,0 +1,217 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"zhucun/domain"
+)
+
+// The counts: one row of the counts table per scope and day, one column
+// per event metric, changed in the transaction of the write whose delta it
+// is; so a crash leaves exactly the counts of the writes SQLite committed.
+// A period's counts are the sum of its days' rows, read by the primary key:
+// at most a row per day of the period, whatever the records number.
+
+// bump adds n to a metric of a day in the village, its town and the district.
+func bump(tx *wtx, village, town string, metric int, day string, n int64) error {
+	if metric < 0 || metric >= len(schemaMetrics) {
+		return fmt.Errorf("count: metric %d has no column", metric)
+	}
+	col := schemaMetrics[metric] // our own column name, never input
+	_, err := tx.exec("INSERT INTO counts (scope, day, "+col+") VALUES (?, ?, ?), (?, ?, ?), (?, ?, ?) "+
+		"ON CONFLICT (scope, day) DO UPDATE SET "+col+" = "+col+" + excluded."+col,
+		domain.StatsVillage(village), day, n, domain.StatsTown(town), day, n, domain.StatsDistrict, day, n)
+	return err
+}
+
+// applyDelta adds a write's delta to the counts. A checkin event changes
+// the cadre's checkins of that village and day; the day counts once, so it
+// adds to the checkins metric only when they go from none to some (or back).
+func applyDelta(tx *wtx, village, town string, delta []domain.StatEvent) error {
+	for _, e := range delta {
+		if e.Cadre == "" {
+			if err := bump(tx, village, town, e.Metric, e.Day, e.N); err != nil {
+				return err
+			}
+			continue
+		}
+		var now int64
+		if err := tx.queryRow(`INSERT INTO checkin_days (village_id, day, cadre_id, n) VALUES (?, ?, ?, ?)
+			ON CONFLICT (village_id, day, cadre_id) DO UPDATE SET n = n + excluded.n RETURNING n`,
+			village, e.Day, e.Cadre, e.N).Scan(&now); err != nil {
+			return err
+		}
+		before := now - e.N
+		var d int64
+		switch {
+		case before <= 0 && now > 0:
+			d = 1
+		case before > 0 && now <= 0:
+			d = -1
+		}
+		if now <= 0 {
+			if _, err := tx.exec("DELETE FROM checkin_days WHERE village_id = ? AND day = ? AND cadre_id = ?", village, e.Day, e.Cadre); err != nil {
+				return err
+			}
+		}
+		if d != 0 {
+			if err := bump(tx, village, town, e.Metric, e.Day, d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// sumColumns is the SELECT list summing every metric.
+func sumColumns() string {
+	parts := make([]string, len(schemaMetrics))
+	for i, m := range schemaMetrics {
+		parts[i] = "coalesce(sum(" + m + "), 0)"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (s *Store) sumCounts(ctx context.Context, what, cond string, args ...any) (domain.Counts, error) {
+	var c domain.Counts
+	err := s.read(ctx, func(ctx context.Context, db *sql.DB) error {
+		dst := make([]any, len(c))
+		for i := range c {
+			dst[i] = &c[i]
+		}
+		return db.QueryRowContext(ctx, "SELECT "+sumColumns()+" FROM counts WHERE "+cond, args...).Scan(dst...)
+	})
+	if err != nil {
+		return domain.Counts{}, fmt.Errorf("%s: %w", what, err)
+	}
+	return c, nil
+}
+
+// PeriodCounts returns a scope's event counts of a period.
+func (s *Store) PeriodCounts(ctx context.Context, scope string, p domain.Period) (domain.Counts, error) {
+	return s.sumCounts(ctx, "period counts", "scope = ? AND day >= ? AND day <= ?", scope, p.From, p.To)
+}
+
+// CumulativeCounts returns a scope's event counts of every day up to to.
+func (s *Store) CumulativeCounts(ctx context.Context, scope, to string) (domain.Counts, error) {
+	return s.sumCounts(ctx, "cumulative counts", "scope = ? AND day <= ?", scope, to)
+}
+
+// storedCounts reads every count row.
+func storedCounts(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}) (map[string]domain.DayCounts, error) {
+	rows, err := q.QueryContext(ctx, "SELECT scope, day, "+strings.Join(schemaMetrics, ", ")+" FROM counts")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]domain.DayCounts{}
+	for rows.Next() {
+		var scope, day string
+		c := &domain.Counts{}
+		dst := []any{&scope, &day}
+		for i := range c {
+			dst = append(dst, &c[i])
+		}
+		if err := rows.Scan(dst...); err != nil {
+			return nil, err
+		}
+		if *c == (domain.Counts{}) {
+			continue // a row whose deltas cancelled out
+		}
+		if out[scope] == nil {
+			out[scope] = domain.DayCounts{}
+		}
+		out[scope][day] = c
+	}
+	return out, rows.Err()
+}
+
+// tally recounts every record.
+func tally(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, loc *time.Location) (*domain.Tally, error) {
+	rows, err := q.QueryContext(ctx, "SELECT "+recordCols+" FROM records WHERE deleted = 0")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	t := domain.NewTally(loc)
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		t.Add(r)
+	}
+	return t, rows.Err()
+}
+
+// VerifyStats recounts from the records and lists every difference; the
+// recount and the counts are read in one snapshot.
+func (s *Store) VerifyStats(ctx context.Context) ([]domain.StatDiff, error) {
+	var diffs []domain.StatDiff
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+	defer cancel()
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("verify stats: %w", translate(err))
+	}
+	defer func() { _ = tx.Rollback() }()
+	t, err := tally(ctx, tx, s.loc)
+	if err != nil {
+		return nil, fmt.Errorf("verify stats: %w", translate(err))
+	}
+	have, err := storedCounts(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("verify stats: %w", translate(err))
+	}
+	diffs = domain.DiffCounts(have, t.Scopes)
+	return diffs, nil
+}
+
+// RebuildStats replaces the counts with a recount, in one write: no write
+// can come between the recount and the replacement.
+func (s *Store) RebuildStats(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+	defer cancel()
+	err := s.w.do(ctx, func(tx *wtx) error {
+		t, err := tally(tx.ctx, tx.tx, s.loc)
+		if err != nil {
+			return err
+		}
+		for _, q := range []string{"DELETE FROM counts", "DELETE FROM checkin_days"} {
+			if _, err := tx.exec(q); err != nil {
+				return err
+			}
+		}
+		cols := strings.Join(schemaMetrics, ", ")
+		ins := "INSERT INTO counts (scope, day, " + cols + ") VALUES (?, ?" + strings.Repeat(", ?", len(schemaMetrics)) + ")"
+		for scope, days := range t.Scopes {
+			for day, c := range days {
+				args := []any{scope, day}
+				for _, n := range c {
+					args = append(args, n)
+				}
+				if _, err := tx.exec(ins, args...); err != nil {
+					return err
+				}
+			}
+		}
+		for k, n := range t.Checkins() {
+			if _, err := tx.exec("INSERT INTO checkin_days (village_id, day, cadre_id, n) VALUES (?, ?, ?, ?)", k[0], k[1], k[2], n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("rebuild stats: %w", translate(err))
+	}
+	return nil
+}
