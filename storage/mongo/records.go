@@ -452,6 +452,11 @@ func (s *Store) ensureRecordIndexes(ctx context.Context, villageID string) error
 // document, and the version check must see the previous write.
 func (s *Store) ReplaceRecord(ctx context.Context, w domain.RecordWrite) (domain.Record, error) {
 	r, err := s.replaceRecord(ctx, w.Record, w.Delta)
+	if errors.Is(err, domain.ErrStale) {
+		if stored, gerr := s.GetRecord(ctx, w.Record.ID); gerr == nil {
+			return stored, err
+		}
+	}
 	if err != nil || w.Audit == nil {
 		return r, err
 	}

@@ -1,0 +1,55 @@
+package sqlite
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"zhucun/domain"
+	"zhucun/storage/storetest"
+)
+
+func dirOf(s storetest.Store) string { return filepath.Dir(s.(*Store).Path()) }
+
+func open(t *testing.T, dir string) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	return s
+}
+
+// crash leaves the store as a killed process would: the writer and the
+// connections gone, no checkpoint; what was committed is in the WAL.
+func (s *Store) crash() {
+	s.w.stop()
+	_ = s.rdb.Close()
+	_ = s.wdb.Close()
+}
+
+// TestConformance runs the stores' suite on SQLite.
+func TestConformance(t *testing.T) {
+	storetest.Run(t, storetest.Backend{
+		Open: func(t *testing.T) storetest.Store { return open(t, t.TempDir()) },
+		Reopen: func(t *testing.T, s storetest.Store) storetest.Store {
+			if err := s.Close(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			return open(t, dirOf(s))
+		},
+		Crash: func(t *testing.T, s storetest.Store) storetest.Store {
+			s.(*Store).crash()
+			return open(t, dirOf(s))
+		},
+		Corrupt: func(t *testing.T, s storetest.Store, village, town, day string, n int64) {
+			err := s.(*Store).write(t.Context(), func(tx *wtx) error {
+				return bump(tx, village, town, domain.MHouseholdsVisited, day, n)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		},
+	})
+}
