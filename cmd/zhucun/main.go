@@ -2,6 +2,8 @@
 //
 //	zhucun serve                 run the API (configuration from ZHUCUN_* variables)
 //	zhucun user add -phone ...   create an account from the shell
+//	zhucun backup FILE           copy the embedded database (while it runs)
+//	zhucun restore FILE          put a copy back (server stopped)
 //	zhucun version               print the version
 package main
 
@@ -39,6 +41,8 @@ commands:
   user add       create an account (password from ZHUCUN_USER_PASSWORD or standard input)
   stats verify   recount every count from the records and list differences (server stopped)
   stats rebuild  replace the counts with that recount (server stopped)
+  backup FILE    write a consistent copy of the embedded database, also while the server runs
+  restore FILE   put such a copy back in place of the embedded database (server stopped)
   version        print the version
   healthcheck    exit 0 when the server on ZHUCUN_ADDR answers /healthz (for container health checks)
 
@@ -68,6 +72,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return userAdd(ctx, args[2:], getenv, stdin, stdout, stderr)
 	case "stats":
 		return statsCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "backup":
+		return backupCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "restore":
+		return restoreCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "healthcheck":
 		fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 		fs.SetOutput(stderr)

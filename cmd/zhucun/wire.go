@@ -105,8 +105,9 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (*stores, err
 }
 
 // refuseFerretDBDir stops a start on a data directory that the FerretDB
-// default of earlier versions wrote (DATA_DIR/db/*.sqlite), naming the
-// command that converts it, unless the SQLite database exists already.
+// default of earlier versions wrote (DATA_DIR/db/*.sqlite), unless the
+// SQLite database exists already: this version does not read it, and
+// starting empty beside it would look like lost data.
 func refuseFerretDBDir(dataDir string) error {
 	if _, err := os.Stat(filepath.Join(sqliteDir(dataDir), sqlite.FileName)); err == nil {
 		return nil
@@ -115,9 +116,9 @@ func refuseFerretDBDir(dataDir string) error {
 	if len(old) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%s holds a database of zhucun's earlier FerretDB default (%s); convert it first, with the server stopped: "+
-		"go run ./cmd/zhucun-convert -data-dir %s (it writes %s and leaves db/ as it is)",
-		dataDir, old[0], dataDir, filepath.Join(sqliteDir(dataDir), sqlite.FileName))
+	return fmt.Errorf("%s holds a database of zhucun's earlier FerretDB default (%s), which this version does not read: "+
+		"keep running the earlier version on it, or point ZHUCUN_MONGO_URI at a MongoDB that holds its data; "+
+		"this version keeps its own database in %s", dataDir, old[0], filepath.Join(sqliteDir(dataDir), sqlite.FileName))
 }
 
 // openBlobs opens the S3 bucket when an endpoint is set, else the local
