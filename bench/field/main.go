@@ -45,6 +45,7 @@ import (
 	"zhucun/passwd"
 	"zhucun/storage/embedded"
 	"zhucun/storage/mongo"
+	"zhucun/storage/sqlite"
 )
 
 const (
@@ -112,13 +113,16 @@ func run() error {
 		o.uri = srv.URI()
 	}
 
-	raw, err := rawInsertRate(ctx, o.clients)
-	if err != nil {
-		return err
+	if o.pg != "" {
+		raw, err := rawInsertRate(ctx, o.clients)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("raw driver insertOne, %d goroutines, embedded FerretDB (SQLite): %.0f inserts/s\n\n", o.clients, raw)
 	}
-	fmt.Printf("raw driver insertOne, %d goroutines, embedded FerretDB (SQLite): %.0f inserts/s\n\n", o.clients, raw)
 
 	loaded := 0
+	var err error
 	var org *orgSet
 	var results []result
 	for _, n := range o.sizes {
@@ -236,16 +240,13 @@ type orgSet struct {
 // load opens the store in dir, creates the org on first use, and adds
 // records up to total.
 func load(ctx context.Context, o options_, org *orgSet, have, total int) (*orgSet, error) {
-	uri := o.uri
-	if uri == "" {
-		srv, err := embedded.Start(ctx, embedded.Config{Dir: filepath.Join(o.dir, "db")})
-		if err != nil {
-			return nil, err
-		}
-		defer srv.Stop(30 * time.Second)
-		uri = srv.URI()
+	var st benchStore
+	var err error
+	if o.uri == "" {
+		st, err = sqlite.Open(ctx, filepath.Join(o.dir, "sqlite"), sqlite.Options{Timeout: time.Minute})
+	} else {
+		st, err = mongo.Open(ctx, o.uri, "zhucun", mongo.Options{Timeout: time.Minute})
 	}
-	st, err := mongo.Open(ctx, uri, "zhucun", mongo.Options{Timeout: time.Minute})
 	if err != nil {
 		return nil, err
 	}
@@ -316,13 +317,55 @@ func load(ctx context.Context, o options_, org *orgSet, have, total int) (*orgSe
 				r.CreateHash = r.Hash
 				rs[i] = r
 			}
-			if err := st.BulkLoadRecords(ctx, v.ID, rs); err != nil {
+			if err := bulkLoad(ctx, st, rs); err != nil {
 				return nil, err
 			}
 			k -= chunk
 		}
 	}
 	return org, nil
+}
+
+// benchStore is what loading needs of a store.
+type benchStore interface {
+	domain.OrgStore
+	domain.UserStore
+	domain.TeamStore
+	domain.AuditStore
+	domain.RecordStore
+	Close(ctx context.Context) error
+}
+
+// bulkLoad writes records as the API would (with their count deltas, no
+// audit entries): through a MongoDB store's bulk path where it has one,
+// else 32 at a time, which the SQLite store group-commits.
+func bulkLoad(ctx context.Context, st benchStore, rs []domain.Record) error {
+	if m, ok := st.(*mongo.Store); ok && len(rs) > 0 {
+		return m.BulkLoadRecords(ctx, rs[0].VillageID, rs)
+	}
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	var wg sync.WaitGroup
+	errc := make(chan error, 32)
+	next := atomic.Int64{}
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(rs) {
+					return
+				}
+				if _, err := st.CreateRecord(ctx, domain.RecordWrite{Record: rs[i], Delta: domain.StatDelta(nil, rs[i], loc)}); err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	return <-errc
 }
 
 type result struct {

@@ -48,6 +48,9 @@ type Config struct {
 	PhotoUploadTTL time.Duration
 	PhotoTimeFar   time.Duration
 	PhotoFarMetres float64
+	// SQLiteSync is the embedded database's synchronous setting: NORMAL
+	// (survives a kill -9) or FULL (also a power cut, slower).
+	SQLiteSync string
 	// Lights: an assessment total of LightGreen or more is green, of
 	// LightYellow or more yellow, else red.
 	LightGreen  float64
@@ -108,6 +111,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	fs.StringVar(&skew, "max-skew", env("ZHUCUN_MAX_SKEW", "10m"), "how far in the future a phone's event time may be (ZHUCUN_MAX_SKEW)")
 	fs.StringVar(&backfill, "backfill", env("ZHUCUN_BACKFILL", "2160h"), "how far back an event may be filed (ZHUCUN_BACKFILL)")
 	fs.StringVar(&c.LogLevel, "log-level", env("ZHUCUN_LOG_LEVEL", "info"), "debug, info, warn or error (ZHUCUN_LOG_LEVEL)")
+	fs.StringVar(&c.SQLiteSync, "sqlite-sync", env("ZHUCUN_SQLITE_SYNC", "NORMAL"), "embedded database: NORMAL survives a kill -9, FULL also a power cut (ZHUCUN_SQLITE_SYNC)")
 	fs.StringVar(&c.S3Endpoint, "s3-endpoint", getenv("ZHUCUN_S3_ENDPOINT"), "S3/MinIO host:port for photos; empty keeps them on local disk (ZHUCUN_S3_ENDPOINT)")
 	fs.StringVar(&c.S3Bucket, "s3-bucket", env("ZHUCUN_S3_BUCKET", "zhucun-photos"), "photo bucket, created when missing (ZHUCUN_S3_BUCKET)")
 	fs.StringVar(&c.S3Region, "s3-region", env("ZHUCUN_S3_REGION", "us-east-1"), "photo bucket region (ZHUCUN_S3_REGION)")
@@ -208,6 +212,9 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	case "debug", "info", "warn", "error":
 	default:
 		return c, &configError{"ZHUCUN_LOG_LEVEL", c.LogLevel, "must be debug, info, warn or error"}
+	}
+	if c.SQLiteSync != "NORMAL" && c.SQLiteSync != "FULL" {
+		return c, &configError{"ZHUCUN_SQLITE_SYNC", c.SQLiteSync, "must be NORMAL or FULL"}
 	}
 	return c, nil
 }

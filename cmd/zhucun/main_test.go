@@ -31,6 +31,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"ZHUCUN_PROXY_HEADER":    {"ZHUCUN_PROXY_HEADER": "X-Forwarded-For"},
 		"ZHUCUN_JWT_SECRET_FILE": {"ZHUCUN_JWT_SECRET_FILE": "/does/not/exist"},
 		"ZHUCUN_LOG_LEVEL":       {"ZHUCUN_LOG_LEVEL": "loud"},
+		"ZHUCUN_SQLITE_SYNC":     {"ZHUCUN_SQLITE_SYNC": "OFF"},
 	}
 	for name, vars := range cases {
 		_, err := parseConfig(newFlagSet(), nil, func(k string) string { return vars[k] })

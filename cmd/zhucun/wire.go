@@ -82,7 +82,8 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (*stores, err
 			st.close(ctx)
 			return nil, err
 		}
-		db, err := sqlite.Open(ctx, sqliteDir(cfg.DataDir), sqlite.Options{Logger: log.With("component", "store"), Location: cfg.TZ})
+		db, err := sqlite.Open(ctx, sqliteDir(cfg.DataDir), sqlite.Options{Logger: log.With("component", "store"), Location: cfg.TZ,
+			Synchronous: cfg.SQLiteSync})
 		if err != nil {
 			st.close(ctx)
 			return nil, err

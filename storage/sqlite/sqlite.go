@@ -6,7 +6,7 @@
 // wait for the writer). Writes from concurrent requests are group-committed:
 // the writer takes every write waiting, runs each in a savepoint of one
 // transaction and commits once, so a failed write leaves nothing and a
-// committed one is durable (synchronous=FULL, see Open). A record, its audit
+// committed one survives a kill -9 (WAL, synchronous=NORMAL, see Open). A record, its audit
 // entry and its count deltas are one write; the change sequence is assigned
 // inside it, so the changes feed's order is the commit order.
 //
@@ -56,7 +56,8 @@ type Options struct {
 	Location *time.Location
 	// Readers is the size of the read pool; zero means 2 × GOMAXPROCS, at least 4.
 	Readers int
-	// Synchronous is SQLite's synchronous setting; empty means FULL.
+	// Synchronous is SQLite's synchronous setting, NORMAL or FULL; empty
+	// means NORMAL (see Open).
 	Synchronous string
 }
 
@@ -118,17 +119,23 @@ func dsn(path, synchronous string, readOnly bool) string {
 // Open opens (creating when missing) the database in dir, applies the
 // schema's migrations and starts the writer.
 //
-// synchronous=FULL: with WAL, a commit returns only after the WAL is synced
-// to disk, so an acknowledged write survives a kill -9 of the process and a
-// power cut as well. (NORMAL would survive a process kill, since the WAL is
-// written before the commit returns, but not a power cut.) Group commit pays
-// the sync once for every write waiting.
+// synchronous=NORMAL (the default): with WAL, a commit returns after its
+// pages are written to the WAL file, so an acknowledged write survives a
+// kill -9 of the process (the operating system holds what was written);
+// the WAL is synced at each checkpoint, so a power cut or a kernel crash
+// can lose the last commits before one, never the database's consistency.
+// FULL also syncs the WAL at every commit: durable across a power cut, at
+// the cost of an fsync per group commit (measured in docs/performance.md).
 func Open(ctx context.Context, dir string, o Options) (*Store, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = defaultTimeout
 	}
-	if o.Synchronous == "" {
-		o.Synchronous = "FULL"
+	switch o.Synchronous {
+	case "":
+		o.Synchronous = "NORMAL"
+	case "NORMAL", "FULL":
+	default:
+		return nil, fmt.Errorf("open sqlite: synchronous must be NORMAL or FULL, not %q", o.Synchronous)
 	}
 	if o.Readers <= 0 {
 		o.Readers = max(4, 2*runtime.GOMAXPROCS(0))
