@@ -337,12 +337,9 @@ type benchStore interface {
 }
 
 // bulkLoad writes records as the API would (with their count deltas, no
-// audit entries): through a MongoDB store's bulk path where it has one,
-// else 32 at a time, which the SQLite store group-commits.
+// audit entries), 32 at a time: the SQLite store group-commits them, the
+// MongoDB store applies their counts in batches.
 func bulkLoad(ctx context.Context, st benchStore, rs []domain.Record) error {
-	if m, ok := st.(*mongo.Store); ok && len(rs) > 0 {
-		return m.BulkLoadRecords(ctx, rs[0].VillageID, rs)
-	}
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 	var wg sync.WaitGroup
 	errc := make(chan error, 32)

@@ -51,6 +51,9 @@ type Config struct {
 	// SQLiteSync is the embedded database's synchronous setting: NORMAL
 	// (survives a kill -9) or FULL (also a power cut, slower).
 	SQLiteSync string
+	// LeaseTTL is how long the MongoDB writer lease lasts unless renewed:
+	// a standby takes over within about this long after the writer dies.
+	LeaseTTL time.Duration
 	// Lights: an assessment total of LightGreen or more is green, of
 	// LightYellow or more yellow, else red.
 	LightGreen  float64
@@ -92,7 +95,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 		return def
 	}
 	var c Config
-	var tz, cors, proxies, accessTTL, refreshTTL, skew, backfill string
+	var tz, cors, proxies, accessTTL, refreshTTL, skew, backfill, leaseTTL string
 	var s3secure, maxBytes, urlTTL, uploadTTL, timeFar, farMetres, green, yellow string
 	fs.StringVar(&c.Addr, "addr", env("ZHUCUN_ADDR", ":8080"), "listen address (ZHUCUN_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", env("ZHUCUN_DATA_DIR", "./data"), "data directory (ZHUCUN_DATA_DIR)")
@@ -106,6 +109,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	fs.StringVar(&proxies, "trusted-proxies", getenv("ZHUCUN_TRUSTED_PROXIES"), "comma-separated proxy addresses or CIDRs (ZHUCUN_TRUSTED_PROXIES)")
 	fs.StringVar(&accessTTL, "access-ttl", env("ZHUCUN_ACCESS_TTL", "15m"), "access token lifetime (ZHUCUN_ACCESS_TTL)")
 	fs.StringVar(&refreshTTL, "refresh-ttl", env("ZHUCUN_REFRESH_TTL", "720h"), "refresh token lifetime (ZHUCUN_REFRESH_TTL)")
+	fs.StringVar(&leaseTTL, "lease-ttl", env("ZHUCUN_LEASE_TTL", "10s"), "MongoDB writer lease: a standby takes over about this long after the writer dies (ZHUCUN_LEASE_TTL)")
 	fs.StringVar(&c.WeChatAppID, "wechat-appid", getenv("ZHUCUN_WECHAT_APPID"), "WeChat mini-program appid (ZHUCUN_WECHAT_APPID)")
 	fs.StringVar(&c.WeChatBase, "wechat-api-base", env("ZHUCUN_WECHAT_API_BASE", "https://api.weixin.qq.com"), "WeChat API base URL (ZHUCUN_WECHAT_API_BASE)")
 	fs.StringVar(&skew, "max-skew", env("ZHUCUN_MAX_SKEW", "10m"), "how far in the future a phone's event time may be (ZHUCUN_MAX_SKEW)")
@@ -195,6 +199,9 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	}
 	if c.RefreshTTL, err = parseDuration(refreshTTL, time.Hour, 365*24*time.Hour); err != nil {
 		return c, &configError{"ZHUCUN_REFRESH_TTL", refreshTTL, err.Error()}
+	}
+	if c.LeaseTTL, err = parseDuration(leaseTTL, time.Second, 5*time.Minute); err != nil {
+		return c, &configError{"ZHUCUN_LEASE_TTL", leaseTTL, err.Error()}
 	}
 	if c.MaxSkew, err = parseDuration(skew, 0, 24*time.Hour); err != nil {
 		return c, &configError{"ZHUCUN_MAX_SKEW", skew, err.Error()}

@@ -32,6 +32,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"ZHUCUN_JWT_SECRET_FILE": {"ZHUCUN_JWT_SECRET_FILE": "/does/not/exist"},
 		"ZHUCUN_LOG_LEVEL":       {"ZHUCUN_LOG_LEVEL": "loud"},
 		"ZHUCUN_SQLITE_SYNC":     {"ZHUCUN_SQLITE_SYNC": "OFF"},
+		"ZHUCUN_LEASE_TTL":       {"ZHUCUN_LEASE_TTL": "1ms"},
 	}
 	for name, vars := range cases {
 		_, err := parseConfig(newFlagSet(), nil, func(k string) string { return vars[k] })

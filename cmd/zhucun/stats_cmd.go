@@ -11,8 +11,10 @@ import (
 
 // statsCmd runs 'zhucun stats verify' (recount every count from the
 // records and list the differences; exit 1 when there are any) or
-// 'zhucun stats rebuild' (replace the counts with the recount). Both open
-// the store as the server does, so run them with the server stopped.
+// 'zhucun stats rebuild' (replace the counts with the recount). On the
+// embedded store both take the data directory's lock, so they run with the
+// server stopped. On MongoDB verify only reads (beside a running server, if
+// need be), and rebuild takes the writer lease, which a running server holds.
 func statsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "verify" && args[0] != "rebuild" {
 		return errors.New("usage: zhucun stats verify|rebuild (with the server stopped)")
@@ -23,7 +25,7 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	st, err := openStores(ctx, cfg, newLogger(cfg, os.Stderr))
+	st, err := openStoresWith(ctx, cfg, newLogger(cfg, os.Stderr), storeOpts{readOnly: args[0] == "verify"})
 	if err != nil {
 		return err
 	}

@@ -67,9 +67,24 @@ type stores struct {
 // sqliteDir is where the embedded database lives in the data directory.
 func sqliteDir(dataDir string) string { return filepath.Join(dataDir, "sqlite") }
 
-// openStores connects to the configured MongoDB, or opens the embedded
-// SQLite database under the data directory when no URI is set.
+// storeOpts say how a command opens the stores.
+type storeOpts struct {
+	// readOnly opens MongoDB without the writer lease, beside a running
+	// server (stats verify); the embedded store is locked all the same.
+	readOnly bool
+	// leaseLost is called when the MongoDB writer lease is lost.
+	leaseLost func(error)
+}
+
+// openStores opens the stores as their writer.
 func openStores(ctx context.Context, cfg Config, log *slog.Logger) (*stores, error) {
+	return openStoresWith(ctx, cfg, log, storeOpts{})
+}
+
+// openStoresWith connects to the configured MongoDB, or opens the embedded
+// SQLite database under the data directory when no URI is set. On MongoDB
+// a writer that finds the lease held answers a *mongo.LeaseHeldError.
+func openStoresWith(ctx context.Context, cfg Config, log *slog.Logger, o storeOpts) (*stores, error) {
 	st := &stores{}
 	if cfg.MongoURI == "" {
 		// One process at a time on an embedded database.
@@ -90,12 +105,16 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (*stores, err
 		}
 		st.db, st.backend = db, "embedded SQLite "+db.Path()
 	} else {
-		db, err := mongo.Open(ctx, cfg.MongoURI, cfg.MongoDB, mongo.Options{Logger: log.With("component", "store"), Location: cfg.TZ})
+		db, err := mongo.Open(ctx, cfg.MongoURI, cfg.MongoDB, mongo.Options{Logger: log.With("component", "store"), Location: cfg.TZ,
+			ReadOnly: o.readOnly, LeaseTTL: cfg.LeaseTTL, LeaseLost: o.leaseLost})
 		if err != nil {
 			st.close(ctx)
 			return nil, err
 		}
-		st.db, st.backend = db, "mongodb"
+		st.db, st.backend = db, "mongodb (writer)"
+		if o.readOnly {
+			st.backend = "mongodb (read-only)"
+		}
 	}
 	var err error
 	if st.blobs, st.photos, err = openBlobs(ctx, cfg); err != nil {

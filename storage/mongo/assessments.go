@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"time"
 
 	"zhucun/domain"
@@ -58,7 +59,6 @@ func toAssessment(r assessmentRow) domain.Assessment {
 
 // PutAssessment creates (version 1) or replaces the stored version-1.
 func (s *Store) PutAssessment(ctx context.Context, a domain.Assessment) error {
-	defer s.cache.assessments.invalidate()
 	row := toAssessmentRow(a)
 	var err error
 	if a.Version == 1 {
@@ -75,23 +75,18 @@ func (s *Store) PutAssessment(ctx context.Context, a domain.Assessment) error {
 	return nil
 }
 
-// GetAssessment returns a village's assessment of a half-year, from the cache.
+// GetAssessment returns a village's assessment of a half-year.
 func (s *Store) GetAssessment(ctx context.Context, villageID, period string) (domain.Assessment, error) {
-	rows, err := s.cache.assessments.get(ctx, s)
+	r, err := findOne[assessmentRow](ctx, s, colAssessments, bson.D{{Key: "_id", Value: villageID + "|" + period}})
 	if err != nil {
 		return domain.Assessment{}, fmt.Errorf("get assessment: %w", err)
 	}
-	for _, r := range rows {
-		if r.ID == villageID+"|"+period {
-			return toAssessment(r), nil
-		}
-	}
-	return domain.Assessment{}, fmt.Errorf("get assessment: %w", domain.ErrNotFound)
+	return toAssessment(r), nil
 }
 
-// Assessments lists every assessment, from the cache.
+// Assessments lists every assessment.
 func (s *Store) Assessments(ctx context.Context) ([]domain.Assessment, error) {
-	rows, err := s.cache.assessments.get(ctx, s)
+	rows, err := findAll[assessmentRow](ctx, s, colAssessments, bson.D{}, bson.D{{Key: "_id", Value: 1}})
 	if err != nil {
 		return nil, fmt.Errorf("assessments: %w", err)
 	}

@@ -36,7 +36,7 @@ func toAuditRow(e domain.AuditEntry) auditRow {
 
 // AppendAudit adds an audit entry.
 func (s *Store) AppendAudit(ctx context.Context, e domain.AuditEntry) error {
-	if err := s.batcherFor(colAudit).insert(ctx, toAuditRow(e)); err != nil {
+	if err := insert(ctx, s, colAudit, toAuditRow(e)); err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}
 	return nil

@@ -47,7 +47,7 @@ func replaceVersion(ctx context.Context, s *Store, col, id string, version int, 
 	lock := &s.versionLocks[h[0]]
 	lock.Lock()
 	defer lock.Unlock()
-	return s.call(ctx, func(ctx context.Context) error {
+	return s.write(ctx, func(ctx context.Context) error {
 		res, err := s.db.Collection(col).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "version", Value: version - 1}}, row)
 		if err != nil {
 			return err
@@ -107,7 +107,7 @@ func (s *Store) SeedCatalogueItem(ctx context.Context, it domain.CatalogueItem) 
 // PutCatalogueItem creates or replaces an item.
 func (s *Store) PutCatalogueItem(ctx context.Context, it domain.CatalogueItem) error {
 	row := toCatalogueRow(it)
-	err := s.call(ctx, func(ctx context.Context) error {
+	err := s.write(ctx, func(ctx context.Context) error {
 		_, err := s.db.Collection(colCatalogues).ReplaceOne(ctx, bson.D{{Key: "_id", Value: row.ID}}, row, options.Replace().SetUpsert(true))
 		return err
 	})
@@ -212,7 +212,7 @@ func toEvaluation(r evaluationRow) domain.Evaluation {
 func (s *Store) PutEvaluation(ctx context.Context, e domain.Evaluation) error {
 	row := evaluationRow{ID: e.CampaignID + "/" + e.VillageID, CampaignID: e.CampaignID, VillageID: e.VillageID, TownID: e.TownID,
 		Score: e.Score, Manifestations: e.Manifestations, EvaluatedBy: e.EvaluatedBy, UpdatedAt: e.UpdatedAt}
-	err := s.call(ctx, func(ctx context.Context) error {
+	err := s.write(ctx, func(ctx context.Context) error {
 		_, err := s.db.Collection(colEvaluations).ReplaceOne(ctx, bson.D{{Key: "_id", Value: row.ID}}, row, options.Replace().SetUpsert(true))
 		return err
 	})

@@ -3,6 +3,8 @@ package mongo
 import (
 	"testing"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"zhucun/storage/storetest"
 )
 
@@ -13,19 +15,21 @@ func TestConformance(t *testing.T) {
 		Reopen: func(t *testing.T, s storetest.Store) storetest.Store { return reopen(t, s.(*Store)) },
 		Crash: func(t *testing.T, s storetest.Store) storetest.Store {
 			m := s.(*Store)
-			name := m.db.Name()
 			m.abandon()
-			s2, err := Open(t.Context(), server.URI, name, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = s2.Close(t.Context()) })
-			return s2
+			return openName(t, m.db.Name())
 		},
 		Corrupt: func(t *testing.T, s storetest.Store, village, town, day string, n int64) {
-			bogus := statEntryRow{Seq: 1 << 40, Village: village, Town: town, Events: []statEventRow{{D: day, M: "households_visited", N: n}}}
-			if err := insert(t.Context(), s.(*Store), colStatLog, bogus); err != nil {
-				t.Fatal(err)
+			m := s.(*Store)
+			for _, sc := range scopesOf(village, town) {
+				o := countOp{ID: countID(sc, day[:7]), Scope: sc, Month: day[:7], W0: -1,
+					Incs: []incRow{{P: "tot.households_visited", N: n}, {P: "days.d" + day[8:] + ".households_visited", N: n}}}
+				if d, err := findOne[countDoc](t.Context(), m, colCounts, bson.D{{Key: "_id", Value: o.ID}}); err == nil {
+					o.W0 = d.W
+				}
+				o.W = o.W0 + 1
+				if err := m.applyOp(t.Context(), o); err != nil {
+					t.Fatal(err)
+				}
 			}
 		},
 	})

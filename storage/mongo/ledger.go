@@ -3,7 +3,6 @@ package mongo
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -41,7 +40,7 @@ func toProblem(r problemRow) domain.Problem {
 
 // InsertProblem adds a problem.
 func (s *Store) InsertProblem(ctx context.Context, p domain.Problem) error {
-	defer s.cache.problems.invalidate()
+	defer s.ledgerChanged()
 	if err := insert(ctx, s, colProblems, problemRow(p)); err != nil {
 		return fmt.Errorf("insert problem: %w", err)
 	}
@@ -50,7 +49,7 @@ func (s *Store) InsertProblem(ctx context.Context, p domain.Problem) error {
 
 // UpdateProblem replaces a problem whose stored version is p.Version-1.
 func (s *Store) UpdateProblem(ctx context.Context, p domain.Problem) error {
-	defer s.cache.problems.invalidate()
+	defer s.ledgerChanged()
 	if err := replaceVersion(ctx, s, colProblems, p.ID, p.Version, problemRow(p)); err != nil {
 		return fmt.Errorf("update problem: %w", err)
 	}
@@ -108,7 +107,7 @@ func toTarget(r targetRow) domain.Target {
 
 // InsertTarget adds a target item.
 func (s *Store) InsertTarget(ctx context.Context, t domain.Target) error {
-	defer s.cache.targets.invalidate()
+	defer s.ledgerChanged()
 	if err := insert(ctx, s, colTargets, targetRow(t)); err != nil {
 		return fmt.Errorf("insert target: %w", err)
 	}
@@ -117,7 +116,7 @@ func (s *Store) InsertTarget(ctx context.Context, t domain.Target) error {
 
 // UpdateTarget replaces a target whose stored version is t.Version-1.
 func (s *Store) UpdateTarget(ctx context.Context, t domain.Target) error {
-	defer s.cache.targets.invalidate()
+	defer s.ledgerChanged()
 	if err := replaceVersion(ctx, s, colTargets, t.ID, t.Version, targetRow(t)); err != nil {
 		return fmt.Errorf("update target: %w", err)
 	}
@@ -161,7 +160,7 @@ type progressRow struct {
 
 // InsertProgress adds a progress entry.
 func (s *Store) InsertProgress(ctx context.Context, p domain.Progress) error {
-	defer s.cache.progress.invalidate()
+	defer s.ledgerChanged()
 	if err := insert(ctx, s, colProgress, progressRow(p)); err != nil {
 		return fmt.Errorf("insert progress: %w", err)
 	}
@@ -282,14 +281,13 @@ func toTeam(r teamRow) domain.Team {
 
 // InsertTeam adds a team; ErrDuplicate if its campaign and village have one.
 func (s *Store) InsertTeam(ctx context.Context, t domain.Team) error {
-	defer s.cache.teams.invalidate()
 	// The marker makes "one team per village and campaign" atomic on every backend.
 	if err := insert(ctx, s, colTeamSlots, markerRow{ID: t.CampaignID + "/" + t.VillageID, At: t.CreatedAt}); err != nil {
 		return fmt.Errorf("insert team: %w", err)
 	}
 	if err := insert(ctx, s, colTeams, toTeamRow(t)); err != nil {
 		// Free the slot again so the team can be formed on a retry.
-		_ = s.call(context.WithoutCancel(ctx), func(ctx context.Context) error {
+		_ = s.write(context.WithoutCancel(ctx), func(ctx context.Context) error {
 			_, derr := s.db.Collection(colTeamSlots).DeleteOne(ctx, bson.D{{Key: "_id", Value: t.CampaignID + "/" + t.VillageID}})
 			return derr
 		})
@@ -300,7 +298,6 @@ func (s *Store) InsertTeam(ctx context.Context, t domain.Team) error {
 
 // UpdateTeam replaces a team whose stored version is t.Version-1.
 func (s *Store) UpdateTeam(ctx context.Context, t domain.Team) error {
-	defer s.cache.teams.invalidate()
 	if err := replaceVersion(ctx, s, colTeams, t.ID, t.Version, toTeamRow(t)); err != nil {
 		return fmt.Errorf("update team: %w", err)
 	}
@@ -327,19 +324,13 @@ func (s *Store) ListTeams(ctx context.Context, f domain.TeamFilter, p domain.Pag
 	return findPage(ctx, s, colTeams, filter, p, toTeam)
 }
 
-// TeamsOf returns the teams an account belongs to, from the cache.
+// TeamsOf returns the teams an account leads, serves on or assists.
 func (s *Store) TeamsOf(ctx context.Context, userID string) ([]domain.Team, error) {
-	rows, err := s.cache.teams.get(ctx, s)
+	rows, err := findAll[teamRow](ctx, s, colTeams, bson.D{{Key: "people", Value: userID}}, bson.D{{Key: "_id", Value: 1}})
 	if err != nil {
 		return nil, fmt.Errorf("teams of: %w", err)
 	}
-	var out []domain.Team
-	for _, r := range rows {
-		if slices.Contains(r.People, userID) {
-			out = append(out, toTeam(r))
-		}
-	}
-	return out, nil
+	return convAll(rows, toTeam), nil
 }
 
 // ---- trainings

@@ -15,7 +15,7 @@ var _ domain.OnPostStore = (*Store)(nil)
 
 const colPlans = "onpost_plans"
 
-type planRow struct {
+type onpostRow struct {
 	ID        string    `bson:"_id"` // cadre/week
 	CadreID   string    `bson:"cadreId"`
 	Week      string    `bson:"week"`
@@ -27,10 +27,10 @@ type planRow struct {
 
 // PutPlan creates or replaces a cadre's plan for a week.
 func (s *Store) PutPlan(ctx context.Context, p domain.OnPostPlan) error {
-	row := planRow{ID: p.CadreID + "/" + p.Week, CadreID: p.CadreID, Week: p.Week, Days: p.Days, TownIDs: p.TownIDs,
+	row := onpostRow{ID: p.CadreID + "/" + p.Week, CadreID: p.CadreID, Week: p.Week, Days: p.Days, TownIDs: p.TownIDs,
 		UpdatedBy: p.UpdatedBy, UpdatedAt: p.UpdatedAt}
-	defer s.cache.plans.invalidate()
-	err := s.call(ctx, func(ctx context.Context) error {
+	defer s.ledgerChanged()
+	err := s.write(ctx, func(ctx context.Context) error {
 		_, err := s.db.Collection(colPlans).ReplaceOne(ctx, bson.D{{Key: "_id", Value: row.ID}}, row, options.Replace().SetUpsert(true))
 		return err
 	})
@@ -45,11 +45,11 @@ func (s *Store) Plans(ctx context.Context, week string, cadreIDs []string) ([]do
 	if len(cadreIDs) == 0 {
 		return nil, nil
 	}
-	rows, err := findAll[planRow](ctx, s, colPlans, bson.D{{Key: "week", Value: week}, {Key: "cadreId", Value: bson.D{{Key: "$in", Value: cadreIDs}}}}, nil)
+	rows, err := findAll[onpostRow](ctx, s, colPlans, bson.D{{Key: "week", Value: week}, {Key: "cadreId", Value: bson.D{{Key: "$in", Value: cadreIDs}}}}, nil)
 	if err != nil {
 		return nil, err
 	}
-	return convAll(rows, func(r planRow) domain.OnPostPlan {
+	return convAll(rows, func(r onpostRow) domain.OnPostPlan {
 		return domain.OnPostPlan{CadreID: r.CadreID, Week: r.Week, Days: r.Days, TownIDs: r.TownIDs, UpdatedBy: r.UpdatedBy, UpdatedAt: r.UpdatedAt.UTC()}
 	}), nil
 }

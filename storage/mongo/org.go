@@ -103,7 +103,6 @@ func (s *Store) ListTowns(ctx context.Context, f domain.TownFilter, p domain.Pag
 
 // InsertVillage adds a village; ErrDuplicate when its town has the name already.
 func (s *Store) InsertVillage(ctx context.Context, v domain.Village) error {
-	defer s.cache.villages.invalidate()
 	if err := insert(ctx, s, colVillages, toVillageRow(v)); err != nil {
 		return fmt.Errorf("insert village: %w", err)
 	}
@@ -112,7 +111,6 @@ func (s *Store) InsertVillage(ctx context.Context, v domain.Village) error {
 
 // UpdateVillage replaces a village.
 func (s *Store) UpdateVillage(ctx context.Context, v domain.Village) error {
-	defer s.cache.villages.invalidate()
 	if err := replace(ctx, s, colVillages, v.ID, toVillageRow(v)); err != nil {
 		return fmt.Errorf("update village: %w", err)
 	}
@@ -121,12 +119,9 @@ func (s *Store) UpdateVillage(ctx context.Context, v domain.Village) error {
 
 // GetVillage returns a village inside the scope, from the cache.
 func (s *Store) GetVillage(ctx context.Context, id string, sc domain.Scope) (domain.Village, error) {
-	r, ok, err := s.cache.villages.find(ctx, s, id, villageRow.id)
+	r, err := findOne[villageRow](ctx, s, colVillages, and(bson.D{{Key: "_id", Value: id}}, scopeFilter(sc, "townId")))
 	if err != nil {
 		return domain.Village{}, fmt.Errorf("get village: %w", err)
-	}
-	if !ok || !sc.Matches(r.ID, r.TownID) {
-		return domain.Village{}, fmt.Errorf("get village: %w", domain.ErrNotFound)
 	}
 	return toVillage(r), nil
 }
@@ -155,24 +150,14 @@ func (s *Store) ListVillages(ctx context.Context, f domain.VillageFilter, p doma
 	return findPage(ctx, s, colVillages, filter, p, toVillage)
 }
 
-// VillagesByIDs returns the existing villages among ids, from the cache.
+// VillagesByIDs returns the existing villages among ids.
 func (s *Store) VillagesByIDs(ctx context.Context, ids []string) ([]domain.Village, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := s.cache.villages.get(ctx, s)
+	rows, err := findAll[villageRow](ctx, s, colVillages, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("villages by ids: %w", err)
 	}
-	want := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		want[id] = true
-	}
-	var out []domain.Village
-	for _, r := range rows {
-		if want[r.ID] {
-			out = append(out, toVillage(r))
-		}
-	}
-	return out, nil
+	return convAll(rows, toVillage), nil
 }

@@ -1,9 +1,17 @@
 // Package mongo implements zhucun's domain stores on MongoDB with the
-// official driver. The same code runs against MongoDB 7+ in production and
-// against FerretDB (embedded, SQLite or PostgreSQL) by default and in tests,
-// so it uses only what both do correctly (see shared/FERRETDB.md): no
-// transactions, no $lookup, one accumulator per $group, no concurrent
-// updates of one document on any code path.
+// official driver, for deployments (MongoDB 7+, replica set or sharded
+// cluster); the tests run it on FerretDB. It is plain MongoDB: one
+// "records" collection with the compound indexes its queries use, one
+// collection per entity, count documents per scope and month. It uses only
+// what both do correctly (see shared/FERRETDB.md): no transactions, no
+// $lookup, no concurrent updates of one document.
+//
+// One process writes a database: it holds the writer lease (lease.go); a
+// second one waits as a standby and takes over when the lease lapses. The
+// writer numbers every record write from blocks reserved in the database
+// (seq.go), so no number repeats after a takeover, and applies the writes'
+// count deltas and audit entries in number order (counts.go), so a replay
+// after a crash applies nothing twice.
 //
 // Driver errors are translated here into domain errors; mongo.ErrNoDocuments
 // and E11000 never leave the package.
@@ -14,15 +22,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"regexp"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
 
 	"zhucun/domain"
 )
@@ -51,43 +60,34 @@ const (
 	colTrainings      = "trainings"
 	defaultTimeout    = 10 * time.Second
 	connectTimeout    = 15 * time.Second
-	maxQueryDuration  = 30 * time.Second
+	// selectTimeout is how long an operation waits for a server to answer
+	// before it fails: a database that is gone answers 503 within it.
+	selectTimeout    = 2 * time.Second
+	maxQueryDuration = 30 * time.Second
 )
 
 // Store is the MongoDB implementation of the domain's store interfaces.
 type Store struct {
-	client  *mongo.Client
-	db      *mongo.Database
-	timeout time.Duration
-	seq     sequencer
-	indexed sync.Map // record collections that have their indexes
-	cache   *caches
+	client   *mongo.Client
+	db       *mongo.Database
+	timeout  time.Duration
+	log      *slog.Logger
+	loc      *time.Location
+	readOnly bool
 
-	replaceLocks [256]sync.Mutex // by the first byte of the record id's SHA-256
+	seq          sequencer
+	lease        *lease
+	counts       *applier
 	versionLocks [256]sync.Mutex // version-checked replaces, by collection and id
-	batchers     sync.Map        // collection name → *batcher
-	batchWG      sync.WaitGroup
+	recordLocks  [256]sync.Mutex // a record's writes, from the write to its counts applied
 	stop         chan struct{}
 	stopOnce     sync.Once
-	moveErrs     atomic.Int64 // failed mover rounds (retried)
-	log          *slog.Logger
-	heads        headLocks
-	photos       photoIndex
-	ids          *idSet
-	inbox        inboxes
-	stats        *statBook
-	loc          *time.Location // the campaign's time zone, for the days counts fall on
-	crash        crashPoints    // tests only: stop as a crash would at these points
-}
+	wg           sync.WaitGroup
 
-// crashPoints let tests stop the store between two writes, as a crash would.
-type crashPoints struct {
-	afterIntent bool // an edit's count intent is written, its record not
-	flushDocs   int  // a flush writes this many documents and stops (0: all)
+	ledgerMu  sync.Mutex
+	ledger    *domain.LedgerSnapshot
+	ledgerGen uint64
 }
-
-// errCrash is the test crash.
-var errCrash = errors.New("test crash")
 
 var (
 	_ domain.OrgStore     = (*Store)(nil)
@@ -100,31 +100,53 @@ var (
 type Options struct {
 	// Timeout bounds every single storage call; zero means 10 s.
 	Timeout time.Duration
-	// Logger receives errors of background work (the inbox mover); nil discards them.
+	// Logger receives errors of background work; nil discards them.
 	Logger *slog.Logger
-	// Location is the campaign's time zone, for the days counts fall on; nil means Asia/Shanghai.
+	// Location is the campaign's time zone, for recounts; nil means Asia/Shanghai.
 	Location *time.Location
+	// ReadOnly opens the store without the writer lease: reads only, beside
+	// a running server (zhucun stats verify). Every write answers ErrReadOnly.
+	ReadOnly bool
+	// Instance names this process in the writer lease; empty means host and pid.
+	Instance string
+	// LeaseTTL is how long the writer lease lasts unless renewed; zero means 10 s.
+	LeaseTTL time.Duration
+	// LeaseLost is called when this process lost the lease it held (it
+	// could not renew it in time): it writes nothing more.
+	LeaseLost func(error)
 }
 
-// Open connects to uri, selects database name, checks the server answers
-// and ensures the indexes. Writes are acknowledged by the majority and
-// journaled, so an acknowledged write survives a crash.
+// ErrReadOnly answers writes to a store opened read-only.
+var ErrReadOnly = errors.New("the store is open read-only")
+
+// Open connects to uri and selects database name. Unless ReadOnly, it takes
+// the writer lease (a *LeaseHeldError when another process holds it),
+// ensures the indexes and finishes what a crashed writer left (counts.go).
+// Writes are acknowledged by the majority and journaled, so an
+// acknowledged write survives a crash.
 func Open(ctx context.Context, uri, name string, o Options) (*Store, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = defaultTimeout
+	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = 10 * time.Second
+	}
+	if o.Instance == "" {
+		host, _ := os.Hostname()
+		o.Instance = fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano())
 	}
 	opts := options.Client().ApplyURI(uri).
 		SetWriteConcern(writeconcern.Majority()).
 		SetTimeout(maxQueryDuration).
 		SetConnectTimeout(connectTimeout).
-		SetServerSelectionTimeout(connectTimeout).
+		SetServerSelectionTimeout(selectTimeout).
 		SetAppName("zhucun")
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to MongoDB: %w", err)
 	}
-	s := &Store{client: client, db: client.Database(name), timeout: o.Timeout, cache: newCaches(), stop: make(chan struct{}), log: o.Logger,
-		loc: o.Location, stats: newStatBook(), ids: newIDSet()}
+	s := &Store{client: client, db: client.Database(name), timeout: o.Timeout, log: o.Logger, loc: o.Location,
+		readOnly: o.ReadOnly, stop: make(chan struct{})}
 	if s.loc == nil {
 		if s.loc, err = time.LoadLocation("Asia/Shanghai"); err != nil {
 			s.loc = time.FixedZone("CST", 8*3600)
@@ -133,40 +155,46 @@ func Open(ctx context.Context, uri, name string, o Options) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if err := s.Ping(ctx); err != nil {
+	fail := func(err error) (*Store, error) {
+		s.halt()
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, err
+	}
+	if err := s.Ping(ctx); err != nil {
+		return fail(err)
+	}
+	if o.ReadOnly {
+		return s, nil
 	}
 	if err := s.ensureIndexes(ctx); err != nil {
-		_ = client.Disconnect(context.WithoutCancel(ctx))
-		return nil, err
+		return fail(err)
 	}
-	if err := s.loadInboxes(ctx); err != nil {
-		_ = client.Disconnect(context.WithoutCancel(ctx))
-		return nil, err
+	s.lease = &lease{s: s, holder: o.Instance, ttl: o.LeaseTTL, lost: o.LeaseLost}
+	if err := s.lease.acquire(ctx); err != nil {
+		return fail(err)
 	}
-	if err := s.loadIDs(ctx); err != nil {
-		_ = client.Disconnect(context.WithoutCancel(ctx))
-		return nil, err
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.lease.keep(s.stop) }()
+	s.counts = newApplier(s)
+	if err := s.counts.recover(ctx); err != nil {
+		return fail(err)
 	}
-	if err := s.recoverStats(ctx); err != nil {
-		_ = client.Disconnect(context.WithoutCancel(ctx))
-		return nil, err
-	}
-	s.startMover()
-	s.startStats()
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.counts.loop(s.stop) }()
 	return s, nil
 }
 
-// Close stops the background work, writes the counts and disconnects.
+// halt stops the background work.
+func (s *Store) halt() {
+	s.stopOnce.Do(func() { close(s.stop) })
+	s.wg.Wait()
+}
+
+// Close stops the background work, gives the lease up and disconnects.
 func (s *Store) Close(ctx context.Context) error {
-	s.stopBatchers()
-	if err := s.flushStats(ctx); err != nil {
-		s.log.Error("writing the counts on close", "err", err)
-	}
-	// No create runs now: the id set is complete.
-	if err := s.writeIDSnapshot(ctx); err != nil {
-		s.log.Error("writing the id snapshot on close (the next start reads the ids instead)", "err", err)
+	s.halt()
+	if s.lease != nil {
+		s.lease.release(ctx)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
@@ -182,6 +210,11 @@ func (s *Store) Ping(ctx context.Context) error {
 	defer cancel()
 	if err := s.db.RunCommand(ctx, bson.D{{Key: "ping", Value: 1}}).Err(); err != nil {
 		return fmt.Errorf("ping MongoDB: %w: %w", domain.ErrUnavailable, err)
+	}
+	if s.lease != nil {
+		if err := s.lease.check(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -211,6 +244,18 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			{Keys: bson.D{{Key: "entity", Value: 1}, {Key: "entityId", Value: 1}}, Options: options.Index().SetName("entity")},
 			{Keys: bson.D{{Key: "userId", Value: 1}}, Options: options.Index().SetName("user")},
 		},
+		colRecords: {
+			{Keys: bson.D{{Key: "villageId", Value: 1}, {Key: "type", Value: 1}, {Key: "deleted", Value: 1}, {Key: "at", Value: -1}, {Key: "_id", Value: -1}},
+				Options: options.Index().SetName("village_list")},
+			{Keys: bson.D{{Key: "type", Value: 1}, {Key: "deleted", Value: 1}, {Key: "at", Value: -1}, {Key: "_id", Value: -1}},
+				Options: options.Index().SetName("type_list")},
+			{Keys: bson.D{{Key: "villageId", Value: 1}, {Key: "seq", Value: 1}}, Options: options.Index().SetName("village_seq")},
+			{Keys: bson.D{{Key: "seq", Value: 1}}, Options: options.Index().SetName("seq")},
+			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "type", Value: 1}}, Options: options.Index().SetName("project")},
+			{Keys: bson.D{{Key: "pending.seq", Value: 1}}, Options: options.Index().SetName("pending")},
+		},
+		colPhotoPending: {{Keys: bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("created")}},
+		colPlans:        {{Keys: bson.D{{Key: "week", Value: 1}, {Key: "cadreId", Value: 1}}, Options: options.Index().SetName("week_cadre")}},
 	}
 	// One createIndexes call per index: FerretDB 1.24 drops the connection
 	// when one call asks for two or more indexes that already exist, which
@@ -235,6 +280,18 @@ func (s *Store) call(ctx context.Context, f func(ctx context.Context) error) err
 	return translate(f(ctx))
 }
 
+// write runs a write with the store's deadline, only while this process
+// holds the writer lease.
+func (s *Store) write(ctx context.Context, f func(ctx context.Context) error) error {
+	if s.readOnly {
+		return ErrReadOnly
+	}
+	if err := s.lease.check(); err != nil {
+		return err
+	}
+	return s.call(ctx, f)
+}
+
 // translate turns driver errors into domain errors.
 func translate(err error) error {
 	switch {
@@ -244,7 +301,8 @@ func translate(err error) error {
 		return domain.ErrNotFound
 	case mongo.IsDuplicateKeyError(err):
 		return fmt.Errorf("%w: %w", domain.ErrDuplicate, err)
-	case mongo.IsTimeout(err), mongo.IsNetworkError(err), errors.Is(err, context.DeadlineExceeded):
+	case mongo.IsTimeout(err), mongo.IsNetworkError(err), errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, mongo.ErrClientDisconnected), isServerSelection(err):
 		return fmt.Errorf("%w: %w", domain.ErrUnavailable, err)
 	}
 	return err
@@ -344,7 +402,7 @@ func findOne[R any](ctx context.Context, s *Store, col string, filter bson.D) (R
 
 // replace overwrites the document with the row's _id; ErrNotFound if absent.
 func replace(ctx context.Context, s *Store, col, id string, row any) error {
-	return s.call(ctx, func(ctx context.Context) error {
+	return s.write(ctx, func(ctx context.Context) error {
 		res, err := s.db.Collection(col).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, row)
 		if err != nil {
 			return err
@@ -358,7 +416,7 @@ func replace(ctx context.Context, s *Store, col, id string, row any) error {
 
 // insert adds one document.
 func insert(ctx context.Context, s *Store, col string, row any) error {
-	return s.call(ctx, func(ctx context.Context) error {
+	return s.write(ctx, func(ctx context.Context) error {
 		_, err := s.db.Collection(col).InsertOne(ctx, row)
 		return err
 	})
@@ -366,4 +424,31 @@ func insert(ctx context.Context, s *Store, col string, row any) error {
 
 func containsRegex(s string) bson.D {
 	return bson.D{{Key: "$regex", Value: regexp.QuoteMeta(s)}}
+}
+
+// isServerSelection reports a driver error of no server to talk to.
+func isServerSelection(err error) bool {
+	var se topology.ServerSelectionError
+	return errors.As(err, &se) || errors.Is(err, topology.ErrTopologyClosed)
+}
+
+// findAllLimit decodes up to limit documents matching filter (0: all), in
+// the given order.
+func findAllLimit[R any](ctx context.Context, s *Store, col string, filter, sort bson.D, limit int64) ([]R, error) {
+	var rows []R
+	err := s.call(ctx, func(ctx context.Context) error {
+		o := options.Find()
+		if sort != nil {
+			o.SetSort(sort)
+		}
+		if limit > 0 {
+			o.SetLimit(limit)
+		}
+		cur, err := s.db.Collection(col).Find(ctx, filter, o)
+		if err != nil {
+			return err
+		}
+		return cur.All(ctx, &rows)
+	})
+	return rows, err
 }

@@ -2,7 +2,9 @@ package mongo
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"testing"
 	"time"
@@ -25,14 +27,46 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func open(t *testing.T) *Store {
+// testLease is the writer lease in tests: short, so a test that crashes a
+// store waits little for the lease to lapse.
+const testLease = 2 * time.Second
+
+func open(t *testing.T) *Store { return openName(t, testdb.NewName()) }
+
+// openName opens a database as its writer, waiting for a crashed writer's
+// lease to lapse.
+func openName(t *testing.T, name string) *Store {
 	t.Helper()
-	s, err := Open(t.Context(), server.URI, testdb.NewName(), Options{})
-	if err != nil {
+	deadline := time.Now().Add(3 * testLease)
+	for {
+		s, err := Open(t.Context(), server.URI, name, Options{LeaseTTL: testLease, Logger: testLog})
+		var held *LeaseHeldError
+		if errors.As(err, &held) && time.Now().Before(deadline) {
+			time.Sleep(testLease / 10)
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close(context.Background()) })
+		return s
+	}
+}
+
+// reopen closes s and opens its database again, as a restart does.
+func reopen(t *testing.T, s *Store) *Store {
+	t.Helper()
+	if err := s.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	return s
+	return openName(t, s.db.Name())
+}
+
+// abandon leaves the store as a killed process would: the background work
+// stopped and the connection gone, the lease neither renewed nor released.
+func (s *Store) abandon() {
+	s.halt()
+	_ = s.client.Disconnect(context.Background())
 }
 
 // TestReopen opens a database that has data and indexes already, as every
@@ -42,7 +76,7 @@ func TestReopen(t *testing.T) {
 	name := testdb.NewName()
 	now := time.Now().UTC()
 	for i := range 3 {
-		s, err := Open(ctx, server.URI, name, Options{})
+		s, err := Open(ctx, server.URI, name, Options{LeaseTTL: testLease})
 		if err != nil {
 			t.Fatalf("open %d: %v", i, err)
 		}
@@ -82,3 +116,6 @@ var shanghai = func() *time.Location {
 	}
 	return l
 }()
+
+// testLog shows the stores' background errors in the test output.
+var testLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

@@ -52,7 +52,7 @@ func toUser(r userRow) domain.User {
 
 // InsertUser adds an account; ErrDuplicate when the phone is taken.
 func (s *Store) InsertUser(ctx context.Context, u domain.User) error {
-	defer s.cache.users.invalidate()
+	defer s.ledgerChanged()
 	if err := insert(ctx, s, colUsers, toUserRow(u)); err != nil {
 		return fmt.Errorf("insert user: %w", err)
 	}
@@ -61,7 +61,7 @@ func (s *Store) InsertUser(ctx context.Context, u domain.User) error {
 
 // UpdateUser replaces an account.
 func (s *Store) UpdateUser(ctx context.Context, u domain.User) error {
-	defer s.cache.users.invalidate()
+	defer s.ledgerChanged()
 	if err := replace(ctx, s, colUsers, u.ID, toUserRow(u)); err != nil {
 		return fmt.Errorf("update user: %w", err)
 	}
@@ -70,11 +70,11 @@ func (s *Store) UpdateUser(ctx context.Context, u domain.User) error {
 
 // GetUser returns an account inside the scope, from the cache.
 func (s *Store) GetUser(ctx context.Context, id string, sc domain.Scope) (domain.User, error) {
-	r, ok, err := s.cache.users.find(ctx, s, id, userRow.id)
+	r, err := findOne[userRow](ctx, s, colUsers, bson.D{{Key: "_id", Value: id}})
 	if err != nil {
 		return domain.User{}, fmt.Errorf("get user: %w", err)
 	}
-	if !ok || !sc.Matches(r.ID, r.TownIDs...) {
+	if !sc.Matches(r.ID, r.TownIDs...) {
 		return domain.User{}, fmt.Errorf("get user: %w", domain.ErrNotFound)
 	}
 	return toUser(r), nil
