@@ -114,6 +114,7 @@ func (s *server) problem(c *fiber.Ctx, err error) Problem {
 	case errors.Is(err, domain.ErrUnavailable):
 		p.Status, p.Code = fiber.StatusServiceUnavailable, "unavailable"
 		p.Detail = message(en, p.Code, "a backing service did not answer; try again")
+		c.Set(fiber.HeaderRetryAfter, "2")
 		s.log.Error("unavailable", "err", err, "requestId", p.RequestID)
 	case errors.As(err, &ferr):
 		p.Status = ferr.Code

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,13 +25,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// Losing the MongoDB writer lease (it could not be renewed in time)
-	// stops the server: it writes nothing more, and a supervisor restarts
-	// it as a standby.
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	lost := func(err error) { cancel(fmt.Errorf("lost the writer lease: %w", err)) }
-	st, err := openOrStandBy(ctx, cfg, log, storeOpts{leaseLost: lost})
+	st, err := openOrStandBy(ctx, cfg, log, storeOpts{})
 	if err != nil {
 		return err
 	}
@@ -73,9 +66,6 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	log.Info("shutting down")
 	if err := a.App.ShutdownWithTimeout(10 * time.Second); err != nil {
 		log.Error("shutdown", "err", err)
-	}
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
-		return cause
 	}
 	return nil
 }

@@ -72,8 +72,6 @@ type storeOpts struct {
 	// readOnly opens MongoDB without the writer lease, beside a running
 	// server (stats verify); the embedded store is locked all the same.
 	readOnly bool
-	// leaseLost is called when the MongoDB writer lease is lost.
-	leaseLost func(error)
 }
 
 // openStores opens the stores as their writer.
@@ -106,7 +104,7 @@ func openStoresWith(ctx context.Context, cfg Config, log *slog.Logger, o storeOp
 		st.db, st.backend = db, "embedded SQLite "+db.Path()
 	} else {
 		db, err := mongo.Open(ctx, cfg.MongoURI, cfg.MongoDB, mongo.Options{Logger: log.With("component", "store"), Location: cfg.TZ,
-			ReadOnly: o.readOnly, LeaseTTL: cfg.LeaseTTL, LeaseLost: o.leaseLost})
+			ReadOnly: o.readOnly, LeaseTTL: cfg.LeaseTTL})
 		if err != nil {
 			st.close(ctx)
 			return nil, err

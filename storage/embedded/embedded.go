@@ -1,6 +1,8 @@
-// Package embedded runs FerretDB in-process so that zhucun needs no database
-// server of its own: the default SQLite backend keeps one file per database
-// under the data directory, and the PostgreSQL backend serves CI runs.
+// Package embedded runs FerretDB in-process: the MongoDB-protocol server
+// that the MongoDB store's tests, the API tests on that store and the
+// benchmark run on (no MongoDB server can be had here). Its SQLite backend
+// keeps one file per database in a directory; its PostgreSQL backend serves
+// CI runs. The zhucun server itself does not use it.
 //
 // The server speaks the MongoDB wire protocol on a loopback port; callers
 // connect to it with the ordinary MongoDB driver, so every code path is the
@@ -8,6 +10,7 @@
 package embedded
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +31,8 @@ type Config struct {
 	PostgreSQLURL string
 	// Logger receives FerretDB's own errors; nil discards them.
 	Logger *slog.Logger
+	// Addr is the address to listen on; empty means a free port on 127.0.0.1.
+	Addr string
 }
 
 // Server is a running embedded FerretDB.
@@ -45,7 +50,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		logger = slog.New(slog.NewTextHandler(discard{}, &slog.HandlerOptions{Level: slog.LevelError}))
 	}
 	fc := &ferretdb.Config{
-		Listener: ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Listener: ferretdb.ListenerConfig{TCP: cmp.Or(cfg.Addr, "127.0.0.1:0")},
 		Logger:   logger,
 	}
 	if cfg.PostgreSQLURL != "" {

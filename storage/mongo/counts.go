@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -95,7 +96,13 @@ type applier struct {
 	items map[int64]*item
 	kick  chan struct{}
 	run   sync.Mutex // one apply at a time
+	// paused: the lease was lost; nothing new is applied until recover
+	// has applied what was pending (another writer may have moved on).
+	paused atomic.Bool
 }
+
+// pause stops applying until recover.
+func (a *applier) pause() { a.paused.Store(true) }
 
 func newApplier(s *Store) *applier {
 	return &applier{s: s, items: map[int64]*item{}, kick: make(chan struct{}, 1)}
@@ -154,6 +161,9 @@ func (a *applier) loop(stop <-chan struct{}) {
 func (a *applier) applyReady(ctx context.Context) error {
 	a.run.Lock()
 	defer a.run.Unlock()
+	if a.paused.Load() || a.s.lease.check() != nil {
+		return nil // not the writer now: recover applies what is pending
+	}
 	top := a.s.seq.committed.Load()
 	a.mu.Lock()
 	var batch []*item
@@ -399,10 +409,32 @@ func onlyDuplicates(err error) bool {
 }
 
 // recover finishes what a writer before this one left: the plans logged,
-// then the writes still pending, in number order.
+// then the writes still pending, in number order. The writes queued are
+// dropped (their pending parts are among those) and their waiters released.
 func (a *applier) recover(ctx context.Context) error {
 	a.run.Lock()
 	defer a.run.Unlock()
+	// The waiters go only once their writes are applied: until then they
+	// hold their records' locks, so no later write replaces a pending part
+	// before it is read here.
+	a.mu.Lock()
+	queued := a.items
+	a.items = map[int64]*item{}
+	a.mu.Unlock()
+	if err := a.recoverLocked(ctx); err != nil {
+		a.mu.Lock()
+		maps.Copy(a.items, queued)
+		a.mu.Unlock()
+		return err
+	}
+	for _, it := range queued {
+		it.done <- nil
+	}
+	a.paused.Store(false)
+	return nil
+}
+
+func (a *applier) recoverLocked(ctx context.Context) error {
 	plans, err := findAll[planRow](ctx, a.s, colCountLog, bson.D{}, bson.D{{Key: "_id", Value: 1}})
 	if err != nil {
 		return fmt.Errorf("recover counts: %w", err)

@@ -48,7 +48,6 @@ type lease struct {
 	s      *Store
 	holder string
 	ttl    time.Duration
-	lost   func(error)
 
 	mu         sync.Mutex
 	epoch      int64
@@ -93,6 +92,27 @@ func (l *lease) acquire(ctx context.Context) error {
 	l.epoch, l.validUntil = row.Epoch, start.Add(l.ttl-l.margin())
 	l.mu.Unlock()
 	return nil
+}
+
+// lose stops this process's writes. What another writer may change
+// meanwhile is reloaded before it writes again: the sequence's reservation
+// on the next number taken, the counts of every write still pending before
+// the applier applies anything new (counts.recover).
+func (l *lease) lose() {
+	l.mu.Lock()
+	l.gone = true
+	l.mu.Unlock()
+	l.s.counts.pause()
+	l.s.seq.mu.Lock()
+	l.s.seq.loaded = false
+	l.s.seq.mu.Unlock()
+}
+
+// regained marks the lease held again.
+func (l *lease) regained() {
+	l.mu.Lock()
+	l.gone = false
+	l.mu.Unlock()
 }
 
 // check says whether this process may write now.
@@ -140,8 +160,12 @@ func (l *lease) renew(ctx context.Context) error {
 	return nil
 }
 
-// keep renews the lease until stop; when it cannot before the lease's
-// validity ends, it gives up writing and reports the loss.
+// keep renews the lease until stop. When it cannot renew before the
+// lease's validity ends (the database gone, or cut off from it), this
+// process stops writing (writes and readiness answer unavailable) and
+// tries to take the lease again every second: when the database returns
+// and no other process took it, it reloads what another writer may have
+// changed and writes again; while another holds it, it stays out.
 func (l *lease) keep(stop <-chan struct{}) {
 	t := time.NewTicker(l.ttl / 5)
 	defer t.Stop()
@@ -151,7 +175,23 @@ func (l *lease) keep(stop <-chan struct{}) {
 			return
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), l.ttl/5)
+		l.mu.Lock()
+		gone := l.gone
+		l.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), max(l.ttl/5, time.Second))
+		if gone {
+			if err := l.acquire(ctx); err == nil {
+				l.regained()
+				if err := l.s.counts.recover(ctx); err != nil {
+					l.s.log.Error("taking the writer lease back: recovering the counts (retried)", "err", err)
+					l.lose()
+				} else {
+					l.s.log.Info("took the writer lease back: writing again")
+				}
+			}
+			cancel()
+			continue
+		}
 		err := l.renew(ctx)
 		cancel()
 		if err == nil {
@@ -159,14 +199,8 @@ func (l *lease) keep(stop <-chan struct{}) {
 		}
 		l.s.log.Warn("renewing the writer lease", "err", err)
 		if errors.Is(err, errLeaseLost) || l.check() != nil {
-			l.mu.Lock()
-			l.gone = true
-			l.mu.Unlock()
-			l.s.log.Error("lost the writer lease: this process writes nothing more", "err", err)
-			if l.lost != nil {
-				l.lost(err)
-			}
-			return
+			l.lose()
+			l.s.log.Error("lost the writer lease: no writes until it is taken back", "err", err)
 		}
 	}
 }

@@ -61,8 +61,9 @@ const (
 	defaultTimeout    = 10 * time.Second
 	connectTimeout    = 15 * time.Second
 	// selectTimeout is how long an operation waits for a server to answer
-	// before it fails: a database that is gone answers 503 within it.
-	selectTimeout    = 2 * time.Second
+	// before it fails: with the database gone, a request answers 503
+	// within 2 s.
+	selectTimeout    = 1500 * time.Millisecond
 	maxQueryDuration = 30 * time.Second
 )
 
@@ -111,9 +112,6 @@ type Options struct {
 	Instance string
 	// LeaseTTL is how long the writer lease lasts unless renewed; zero means 10 s.
 	LeaseTTL time.Duration
-	// LeaseLost is called when this process lost the lease it held (it
-	// could not renew it in time): it writes nothing more.
-	LeaseLost func(error)
 }
 
 // ErrReadOnly answers writes to a store opened read-only.
@@ -169,7 +167,7 @@ func Open(ctx context.Context, uri, name string, o Options) (*Store, error) {
 	if err := s.ensureIndexes(ctx); err != nil {
 		return fail(err)
 	}
-	s.lease = &lease{s: s, holder: o.Instance, ttl: o.LeaseTTL, lost: o.LeaseLost}
+	s.lease = &lease{s: s, holder: o.Instance, ttl: o.LeaseTTL}
 	if err := s.lease.acquire(ctx); err != nil {
 		return fail(err)
 	}
