@@ -434,7 +434,7 @@ func (s FieldService) Create(ctx context.Context, c Caller, r Record) (Record, b
 	entry := s.Audit.Entry(c, string(r.Type), r.ID, "create", r.TownID)
 	stored, err := s.Records.CreateRecord(ctx, RecordWrite{Record: r, Audit: &entry, Delta: StatDelta(nil, r, s.Loc)})
 	if errors.Is(err, ErrDuplicate) {
-		if stored.CreateHash == r.Hash && stored.Type == r.Type && stored.VillageID == r.VillageID {
+		if r.SameCreate(stored) {
 			return stored, true, nil
 		}
 		return Record{}, false, idConflict()

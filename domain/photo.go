@@ -298,7 +298,7 @@ func (s PhotoService) StartUpload(ctx context.Context, c Caller, req UploadReque
 	dup := false
 	switch {
 	case errors.Is(err, ErrDuplicate):
-		if stored.Type != TypePhoto || stored.VillageID != r.VillageID || stored.CreateHash != r.Hash || stored.Deleted {
+		if stored.Type != TypePhoto || !r.SameCreate(stored) || stored.Deleted {
 			return Record{}, nil, false, idConflict()
 		}
 		dup = true
