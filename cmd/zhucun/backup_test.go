@@ -87,7 +87,7 @@ func TestRefusesFerretDBDataDir(t *testing.T) {
 	_ = os.MkdirAll(filepath.Join(dir, "db"), 0o700)
 	_ = os.WriteFile(filepath.Join(dir, "db", "zhucun.sqlite"), []byte("x"), 0o600)
 	out, err := command(map[string]string{"ZHUCUN_DATA_DIR": dir, "ZHUCUN_ADDR": freeAddr(t)}, "serve").CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "earlier FerretDB default") {
+	if err == nil || !strings.Contains(string(out), "earlier FerretDB default") || !strings.Contains(string(out), "zhucun-convert") {
 		t.Fatalf("serve on a FerretDB data dir: %v %s", err, out)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "sqlite", "zhucun.db")); err == nil {

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"zhucun"
@@ -124,7 +123,7 @@ func openStoresWith(ctx context.Context, cfg Config, log *slog.Logger, o storeOp
 
 // refuseFerretDBDir stops a start on a data directory that the FerretDB
 // default of earlier versions wrote (DATA_DIR/db/*.sqlite), unless the
-// SQLite database exists already: this version does not read it, and
+// SQLite database exists already, naming the command that converts it:
 // starting empty beside it would look like lost data.
 func refuseFerretDBDir(dataDir string) error {
 	if _, err := os.Stat(filepath.Join(sqliteDir(dataDir), sqlite.FileName)); err == nil {
@@ -134,9 +133,9 @@ func refuseFerretDBDir(dataDir string) error {
 	if len(old) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%s holds a database of zhucun's earlier FerretDB default (%s), which this version does not read: "+
-		"keep running the earlier version on it, or point ZHUCUN_MONGO_URI at a MongoDB that holds its data; "+
-		"this version keeps its own database in %s", dataDir, old[0], filepath.Join(sqliteDir(dataDir), sqlite.FileName))
+	return fmt.Errorf("%s holds a database of zhucun's earlier FerretDB default (%s); convert it first, with the server stopped: "+
+		"go run ./cmd/zhucun-convert -data-dir %s (it writes %s and leaves db/ as it is)",
+		dataDir, old[0], dataDir, filepath.Join(sqliteDir(dataDir), sqlite.FileName))
 }
 
 // openBlobs opens the S3 bucket when an endpoint is set, else the local
@@ -162,20 +161,7 @@ func (st *stores) close(ctx context.Context) {
 }
 
 // lockDir takes the data directory's lock, or says who holds it.
-func lockDir(dir string) (*os.File, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data dir: %w", err)
-	}
-	f, err := os.OpenFile(filepath.Join(dir, "zhucun.lock"), os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("lock data dir: %w", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("another zhucun process is using %s (stop it first): %w", dir, err)
-	}
-	return f, nil
-}
+func lockDir(dir string) (*os.File, error) { return sqlite.LockDir(dir) }
 
 // jwtSecret returns the configured secret, or the one generated on the
 // first start and kept in the data directory with mode 0600.

@@ -59,7 +59,7 @@ func (s *Store) LedgerSnapshot(ctx context.Context) (domain.LedgerSnapshot, erro
 	out := domain.LedgerSnapshot{Problems: convAll(problems, toProblem), Targets: convAll(targets, toTarget),
 		Progress: convAll(progress, func(r progressRow) domain.Progress { return domain.Progress(r) }),
 		Plans: convAll(plans, func(r onpostRow) domain.OnPostPlan {
-			return domain.OnPostPlan{CadreID: r.CadreID, Week: r.Week, Days: r.Days, TownIDs: r.TownIDs}
+			return domain.OnPostPlan{CadreID: r.CadreID, Week: r.Week, Days: r.Days, TownIDs: r.TownIDs, UpdatedBy: r.UpdatedBy, UpdatedAt: r.UpdatedAt.UTC()}
 		}),
 		CadreVillages: map[string][]string{}, UserNames: map[string]string{}}
 	for _, u := range users {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -131,4 +132,22 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// LockDir takes a data directory's lock (DATA_DIR/zhucun.lock, an flock
+// that the kernel drops when the process ends), or says that another
+// process holds it: one process at a time on an embedded database.
+func LockDir(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "zhucun.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock data dir: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("another zhucun process is using %s (stop it first): %w", dir, err)
+	}
+	return f, nil
 }
