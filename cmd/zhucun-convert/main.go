@@ -164,7 +164,9 @@ func convert(ctx context.Context, src *mongo.Store, dst *sqlite.Store) (tally, e
 	}
 	steps := []func() error{
 		func() error {
-			return each(func(p domain.Page) (domain.List[domain.Town], error) { return src.ListTowns(ctx, domain.TownFilter{Scope: all}, p) },
+			return each(func(p domain.Page) (domain.List[domain.Town], error) {
+				return src.ListTowns(ctx, domain.TownFilter{Scope: all}, p)
+			},
 				func(t domain.Town) error { return count("towns", dst.InsertTown(ctx, t)) })
 		},
 		func() error {
@@ -173,7 +175,9 @@ func convert(ctx context.Context, src *mongo.Store, dst *sqlite.Store) (tally, e
 			}, func(v domain.Village) error { return count("villages", dst.InsertVillage(ctx, v)) })
 		},
 		func() error {
-			return each(func(p domain.Page) (domain.List[domain.User], error) { return src.ListUsers(ctx, domain.UserFilter{Scope: all}, p) },
+			return each(func(p domain.Page) (domain.List[domain.User], error) {
+				return src.ListUsers(ctx, domain.UserFilter{Scope: all}, p)
+			},
 				func(u domain.User) error { return count("accounts", dst.InsertUser(ctx, u)) })
 		},
 		func() error {
@@ -256,7 +260,9 @@ func convert(ctx context.Context, src *mongo.Store, dst *sqlite.Store) (tally, e
 				func(x domain.Unit) error { return count("other", dst.InsertUnit(ctx, x)) })
 		},
 		func() error {
-			return each(func(p domain.Page) (domain.List[domain.Team], error) { return src.ListTeams(ctx, domain.TeamFilter{Scope: all}, p) },
+			return each(func(p domain.Page) (domain.List[domain.Team], error) {
+				return src.ListTeams(ctx, domain.TeamFilter{Scope: all}, p)
+			},
 				func(x domain.Team) error { return count("other", dst.InsertTeam(ctx, x)) })
 		},
 		func() error {
@@ -306,7 +312,9 @@ func convert(ctx context.Context, src *mongo.Store, dst *sqlite.Store) (tally, e
 			})
 		},
 		func() error {
-			return each(func(p domain.Page) (domain.List[domain.AuditEntry], error) { return src.ListAudit(ctx, domain.AuditFilter{}, p) },
+			return each(func(p domain.Page) (domain.List[domain.AuditEntry], error) {
+				return src.ListAudit(ctx, domain.AuditFilter{}, p)
+			},
 				func(e domain.AuditEntry) error { return count("audit entries", dst.AppendAudit(ctx, e)) })
 		},
 	}
