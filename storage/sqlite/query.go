@@ -136,7 +136,7 @@ func decodeRows[T any](rows *sql.Rows) ([]T, error) {
 // getDoc reads the doc of the one row a query finds; ErrNotFound if none.
 func getDoc[T any](ctx context.Context, s *Store, what, q string, args ...any) (T, error) {
 	var v T
-	err := s.read(ctx, func(ctx context.Context, db *sql.DB) error {
+	err := s.read(ctx, func(ctx context.Context, db querier) error {
 		var doc string
 		if err := db.QueryRowContext(ctx, q, args...).Scan(&doc); err != nil {
 			return err
@@ -152,7 +152,7 @@ func getDoc[T any](ctx context.Context, s *Store, what, q string, args ...any) (
 // allDocs reads the docs of every row a query finds.
 func allDocs[T any](ctx context.Context, s *Store, what, q string, args ...any) ([]T, error) {
 	var out []T
-	err := s.read(ctx, func(ctx context.Context, db *sql.DB) error {
+	err := s.read(ctx, func(ctx context.Context, db querier) error {
 		rows, err := db.QueryContext(ctx, q, args...)
 		if err != nil {
 			return err

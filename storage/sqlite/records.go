@@ -168,7 +168,7 @@ func (s *Store) ReplaceRecord(ctx context.Context, w domain.RecordWrite) (domain
 // GetRecord returns a record, tombstones included.
 func (s *Store) GetRecord(ctx context.Context, id string) (domain.Record, error) {
 	var r domain.Record
-	err := s.read(ctx, func(ctx context.Context, db *sql.DB) error {
+	err := s.read(ctx, func(ctx context.Context, db querier) error {
 		var err error
 		r, err = scanRecord(db.QueryRowContext(ctx, "SELECT "+recordCols+" FROM records WHERE id = ?", id))
 		return err
@@ -222,7 +222,7 @@ func (s *Store) ListRecords(ctx context.Context, f domain.RecordFilter, after *d
 		w.raw("(at < ? OR (at = ? AND id < ?))", a, a, after.ID)
 	}
 	var out []domain.Record
-	err := s.read(ctx, func(ctx context.Context, db *sql.DB) error {
+	err := s.read(ctx, func(ctx context.Context, db querier) error {
 		var err error
 		out, err = queryRecords(ctx, db, "SELECT "+recordCols+" FROM records INDEXED BY "+index+w.sql()+
 			" ORDER BY at DESC, id DESC LIMIT ?", append(w.args, limit)...)
@@ -283,7 +283,7 @@ func (s *Store) VillagePhotos(ctx context.Context, villageID string, ids []strin
 		return out, nil
 	}
 	w := (&where{}).in("id", ids).raw("village_id = ?", villageID).raw("type = ?", string(domain.TypePhoto)).raw("deleted = 0")
-	err := s.read(ctx, func(ctx context.Context, db *sql.DB) error {
+	err := s.read(ctx, func(ctx context.Context, db querier) error {
 		rs, err := queryRecords(ctx, db, "SELECT "+recordCols+" FROM records"+w.sql(), w.args...)
 		for _, r := range rs {
 			if r.Photo != nil {
@@ -318,7 +318,7 @@ func (s *Store) RemovePendingPhoto(ctx context.Context, id string) error {
 // PendingPhotos lists those created before a time, oldest first.
 func (s *Store) PendingPhotos(ctx context.Context, before time.Time, limit int) ([]domain.PendingPhoto, error) {
 	var out []domain.PendingPhoto
-	err := s.read(ctx, func(ctx context.Context, db *sql.DB) error {
+	err := s.read(ctx, func(ctx context.Context, db querier) error {
 		rows, err := db.QueryContext(ctx, "SELECT id, village_id, created_at FROM photo_pending WHERE created_at < ? ORDER BY created_at, id LIMIT ?",
 			ms(before), limit)
 		if err != nil {

@@ -59,8 +59,13 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _ = s.wdb.ExecContext(ctx, "PRAGMA user_version = 999")
 	_ = s.Close(ctx)
+	raw, err := sql.Open("sqlite", dsn(filepath.Join(dir, FileName), "FULL", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = raw.ExecContext(ctx, "PRAGMA user_version = 999")
+	_ = raw.Close()
 	if _, err := Open(ctx, dir, Options{}); err == nil {
 		t.Fatal("a database newer than the code was opened")
 	}

@@ -78,7 +78,7 @@ func sumColumns() string {
 
 func (s *Store) sumCounts(ctx context.Context, what, cond string, args ...any) (domain.Counts, error) {
 	var c domain.Counts
-	err := s.read(ctx, func(ctx context.Context, db *sql.DB) error {
+	err := s.read(ctx, func(ctx context.Context, db querier) error {
 		dst := make([]any, len(c))
 		for i := range c {
 			dst[i] = &c[i]
@@ -181,7 +181,7 @@ func (s *Store) RebuildStats(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
 	err := s.w.do(ctx, func(tx *wtx) error {
-		t, err := tally(tx.ctx, tx.tx, s.loc)
+		t, err := tally(tx.ctx, tx, s.loc)
 		if err != nil {
 			return err
 		}

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -134,7 +133,7 @@ func joinOr(parts []string) string {
 // CountUsers counts the accounts.
 func (s *Store) CountUsers(ctx context.Context) (int64, error) {
 	var n int64
-	err := s.read(ctx, func(ctx context.Context, db *sql.DB) error {
+	err := s.read(ctx, func(ctx context.Context, db querier) error {
 		return db.QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&n)
 	})
 	if err != nil {
@@ -159,7 +158,7 @@ func (s *Store) InsertRefreshToken(ctx context.Context, t domain.RefreshToken) e
 // GetRefreshToken returns a refresh token by its hash.
 func (s *Store) GetRefreshToken(ctx context.Context, hash string) (domain.RefreshToken, error) {
 	t := domain.RefreshToken{Hash: hash}
-	err := s.read(ctx, func(ctx context.Context, db *sql.DB) error {
+	err := s.read(ctx, func(ctx context.Context, db querier) error {
 		var created, expires int64
 		err := db.QueryRowContext(ctx, "SELECT family, user_id, created_at, expires_at FROM refresh_tokens WHERE hash = ?", hash).
 			Scan(&t.Family, &t.UserID, &created, &expires)
@@ -200,7 +199,7 @@ func (s *Store) RevokeFamily(ctx context.Context, family string, at time.Time) e
 // FamilyRevoked reports whether a family was revoked.
 func (s *Store) FamilyRevoked(ctx context.Context, family string) (bool, error) {
 	var one int
-	err := s.read(ctx, func(ctx context.Context, db *sql.DB) error {
+	err := s.read(ctx, func(ctx context.Context, db querier) error {
 		return db.QueryRowContext(ctx, "SELECT 1 FROM revoked_families WHERE family = ?", family).Scan(&one)
 	})
 	switch {
@@ -215,7 +214,7 @@ func (s *Store) FamilyRevoked(ctx context.Context, family string) (bool, error) 
 // WeChatUser returns the account bound to an openid, or ErrNotFound.
 func (s *Store) WeChatUser(ctx context.Context, openID string) (string, error) {
 	var id string
-	err := s.read(ctx, func(ctx context.Context, db *sql.DB) error {
+	err := s.read(ctx, func(ctx context.Context, db querier) error {
 		return db.QueryRowContext(ctx, "SELECT user_id FROM wechat_bindings WHERE open_id = ?", openID).Scan(&id)
 	})
 	if err != nil {
@@ -265,7 +264,7 @@ func (s *Store) ListAudit(ctx context.Context, f domain.AuditFilter, p domain.Pa
 		w.raw("id > ?", p.After)
 	}
 	var items []domain.AuditEntry
-	err := s.read(ctx, func(ctx context.Context, db *sql.DB) error {
+	err := s.read(ctx, func(ctx context.Context, db querier) error {
 		rows, err := db.QueryContext(ctx, `SELECT id, at, user_id, role, entity, entity_id, action, request_id, town_id
 			FROM audit`+w.sql()+" ORDER BY id LIMIT ?", append(w.args, limit+1)...)
 		if err != nil {

@@ -23,13 +23,15 @@ const commitTimeout = 30 * time.Minute
 // one transaction, commits once and answers each. One write failing rolls
 // back its savepoint only.
 type writer struct {
-	db   *sql.DB
-	reqs chan *writeReq
-	quit chan struct{}
-	done chan struct{}
-	once sync.Once
-	log  *slog.Logger
-	seq  int64 // the last change number handed out; only the loop touches it
+	db    *sql.DB
+	conn  *sql.Conn // the one writing connection, owned by the loop
+	stmts map[string]*sql.Stmt
+	reqs  chan *writeReq
+	quit  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+	log   *slog.Logger
+	seq   int64 // the last change number handed out; only the loop touches it
 }
 
 type writeReq struct {
@@ -38,21 +40,26 @@ type writeReq struct {
 	errc chan error
 }
 
-// wtx is what a write sees: the group's transaction, the change sequence
-// and hooks that run once the group is committed.
+// wtx is what a write sees: the connection in the group's transaction,
+// the change sequence and hooks that run once the group is committed.
 type wtx struct {
 	ctx   context.Context
-	tx    *sql.Tx
 	w     *writer
-	stmts map[string]*sql.Stmt // the group's prepared statements
 	after []func()
 }
 
 func startWriter(ctx context.Context, db *sql.DB, log *slog.Logger) (*writer, error) {
-	w := &writer{db: db, reqs: make(chan *writeReq, maxGroup), quit: make(chan struct{}), done: make(chan struct{}), log: log}
+	w := &writer{db: db, stmts: map[string]*sql.Stmt{}, reqs: make(chan *writeReq, maxGroup), quit: make(chan struct{}),
+		done: make(chan struct{}), log: log}
 	ctx, cancel := context.WithTimeout(ctx, defaultTimeout)
 	defer cancel()
-	if err := db.QueryRowContext(ctx, "SELECT coalesce(max(seq), 0) FROM records").Scan(&w.seq); err != nil {
+	conn, err := db.Conn(context.WithoutCancel(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	w.conn = conn
+	if err := conn.QueryRowContext(ctx, "SELECT coalesce(max(seq), 0) FROM records").Scan(&w.seq); err != nil {
+		_ = conn.Close()
 		return nil, fmt.Errorf("open sqlite: read the change sequence: %w", err)
 	}
 	go w.loop()
@@ -87,6 +94,12 @@ func (w *writer) stop() {
 
 func (w *writer) loop() {
 	defer close(w.done)
+	defer func() {
+		for _, st := range w.stmts {
+			_ = st.Close()
+		}
+		_ = w.conn.Close()
+	}()
 	batch := make([]*writeReq, 0, maxGroup)
 	for {
 		batch = batch[:0]
@@ -125,44 +138,45 @@ func (w *writer) loop() {
 }
 
 // commit runs a group in one transaction and answers every write in it.
+// The loop owns the connection, so it begins and ends the transaction
+// itself (BEGIN IMMEDIATE: the write lock is taken at once) and keeps its
+// prepared statements from one group to the next.
 func (w *writer) commit(batch []*writeReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()
 	errs := make([]error, len(batch))
 	var after []func()
-	tx, err := w.db.BeginTx(ctx, nil)
-	if err != nil {
+	top := &wtx{ctx: ctx, w: w}
+	if _, err := top.exec("BEGIN IMMEDIATE"); err != nil {
 		for _, r := range batch {
 			r.errc <- fmt.Errorf("begin: %w", err)
 		}
 		return
 	}
-	// Statements are prepared once a group, on its transaction (the one
-	// connection is the transaction's until it ends).
-	stmts := map[string]*sql.Stmt{}
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			errs[i] = err // the caller gave up before it ran: nothing is written
 			continue
 		}
-		t := &wtx{ctx: ctx, tx: tx, w: w, stmts: stmts}
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+		t := &wtx{ctx: ctx, w: w}
+		if _, err := t.exec("SAVEPOINT w"); err != nil {
 			errs[i] = err
 			continue
 		}
 		errs[i] = r.fn(t)
 		if errs[i] != nil {
-			if _, err := tx.ExecContext(ctx, "ROLLBACK TO w"); err != nil {
+			if _, err := t.exec("ROLLBACK TO w"); err != nil {
 				errs[i] = errors.Join(errs[i], err)
 			}
 		} else {
 			after = append(after, t.after...)
 		}
-		if _, err := tx.ExecContext(ctx, "RELEASE w"); err != nil && errs[i] == nil {
+		if _, err := t.exec("RELEASE w"); err != nil && errs[i] == nil {
 			errs[i] = err
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if _, err := top.exec("COMMIT"); err != nil {
+		_, _ = top.exec("ROLLBACK")
 		w.log.Error("group commit failed", "writes", len(batch), "err", err)
 		for i := range errs {
 			if errs[i] == nil {
@@ -192,14 +206,19 @@ func (t *wtx) exec(q string, args ...any) (sql.Result, error) {
 func (t *wtx) queryRow(q string, args ...any) *sql.Row {
 	st, err := t.stmt(q)
 	if err != nil {
-		return t.tx.QueryRowContext(t.ctx, q, args...)
+		return t.w.conn.QueryRowContext(t.ctx, q, args...)
 	}
 	return st.QueryRowContext(t.ctx, args...)
 }
 
 // query runs a query of the write.
 func (t *wtx) query(q string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(t.ctx, q, args...)
+	return t.w.conn.QueryContext(t.ctx, q, args...)
+}
+
+// QueryContext lets a write be read like a database (recounts).
+func (t *wtx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.w.conn.QueryContext(ctx, q, args...)
 }
 
 // nextSeq hands out the next change number. A write rolled back leaves a
@@ -212,15 +231,24 @@ func (t *wtx) nextSeq() int64 {
 // onCommit runs f once the write's group is committed.
 func (t *wtx) onCommit(f func()) { t.after = append(t.after, f) }
 
-// stmt prepares a statement once for the group.
+// stmt is a statement prepared once on the writing connection. The texts
+// are this package's own, a bounded set; past maxStmts (lists of many
+// lengths) a statement is prepared for one use.
 func (t *wtx) stmt(q string) (*sql.Stmt, error) {
-	if st, ok := t.stmts[q]; ok {
+	if st, ok := t.w.stmts[q]; ok {
 		return st, nil
 	}
-	st, err := t.tx.PrepareContext(t.ctx, q)
+	st, err := t.w.conn.PrepareContext(t.ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	t.stmts[q] = st
+	if len(t.w.stmts) < maxStmts {
+		t.w.stmts[q] = st
+	} else {
+		t.after = append(t.after, func() { _ = st.Close() })
+	}
 	return st, nil
 }
+
+// maxStmts bounds each statement cache.
+const maxStmts = 256
