@@ -49,7 +49,7 @@ type AssessmentStore interface {
 	// PutAssessment stores a if the stored version is a.Version-1 (none for 1): ErrStale otherwise.
 	PutAssessment(ctx context.Context, a Assessment) error
 	GetAssessment(ctx context.Context, villageID, period string) (Assessment, error)
-	// Assessments lists every assessment (a small set, kept in memory).
+	// Assessments lists every assessment (a small set).
 	Assessments(ctx context.Context) ([]Assessment, error)
 }
 

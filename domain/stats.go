@@ -278,7 +278,8 @@ type StatDiff struct {
 	Have, Want         int64
 }
 
-// StatsStore answers counts from memory, kept exact by the store.
+// StatsStore answers the counts the store keeps with every record write:
+// a bounded number of reads a period, whatever the number of records.
 type StatsStore interface {
 	// PeriodCounts returns a scope's event counts of a period ("d" the
 	// district, "t:<id>" a town, "v:<id>" a village).

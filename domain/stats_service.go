@@ -8,7 +8,8 @@ import (
 )
 
 // LedgerSnapshot is every problem, target, progress entry and plan, and
-// each account's villages: small sets the store keeps in memory.
+// each account's villages: the campaign's small sets (bounded by its
+// villages and people, not by the records).
 type LedgerSnapshot struct {
 	Problems      []Problem
 	Targets       []Target
@@ -190,7 +191,7 @@ type ledgerCount struct {
 	planned                                 int64
 }
 
-// ledgerCounts counts the ledger of a scope for a period, from memory.
+// ledgerCounts counts the ledger of a scope for a period, from the snapshot.
 func ledgerCounts(sc StatsScope, p Period, snap LedgerSnapshot, loc *time.Location) ledgerCount {
 	var out ledgerCount
 	y1, y2 := p.From[:4], p.To[:4]

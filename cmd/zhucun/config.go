@@ -99,7 +99,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	var s3secure, maxBytes, urlTTL, uploadTTL, timeFar, farMetres, green, yellow string
 	fs.StringVar(&c.Addr, "addr", env("ZHUCUN_ADDR", ":8080"), "listen address (ZHUCUN_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", env("ZHUCUN_DATA_DIR", "./data"), "data directory (ZHUCUN_DATA_DIR)")
-	fs.StringVar(&c.MongoURI, "mongo-uri", getenv("ZHUCUN_MONGO_URI"), "MongoDB URI; empty runs FerretDB in-process (ZHUCUN_MONGO_URI)")
+	fs.StringVar(&c.MongoURI, "mongo-uri", getenv("ZHUCUN_MONGO_URI"), "MongoDB URI; empty keeps everything in the embedded SQLite database (ZHUCUN_MONGO_URI)")
 	fs.StringVar(&c.MongoDB, "mongo-db", env("ZHUCUN_MONGO_DB", "zhucun"), "database name (ZHUCUN_MONGO_DB)")
 	fs.StringVar(&tz, "tz", env("ZHUCUN_TZ", "Asia/Shanghai"), "campaign time zone (ZHUCUN_TZ)")
 	fs.StringVar(&c.TLSCertFile, "tls-cert", getenv("ZHUCUN_TLS_CERT_FILE"), "TLS certificate file (ZHUCUN_TLS_CERT_FILE)")
