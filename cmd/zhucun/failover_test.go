@@ -32,33 +32,6 @@ func mongoForTest(t *testing.T) string {
 	return srv.URI
 }
 
-// startChild runs 'zhucun serve' and waits until it answers /healthz
-// (a standby is alive but not ready).
-func startChild(t *testing.T, env map[string]string) *child {
-	t.Helper()
-	addr := freeAddr(t)
-	env["ZHUCUN_ADDR"] = addr
-	c := &child{cmd: command(env, "serve"), base: "http://" + addr, out: &bytes.Buffer{}}
-	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.cmd.Process.Kill(); _ = c.cmd.Wait() })
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if r, err := http.Get(c.base + "/healthz"); err == nil {
-			r.Body.Close()
-			if r.StatusCode == 200 {
-				return c
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server did not answer /healthz: %s", c.out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func ready(base string) (int, map[string]any) {
 	r, err := http.Get(base + "/readyz")
 	if err != nil {
@@ -85,7 +58,7 @@ func TestFailover(t *testing.T) {
 			"ZHUCUN_ADMIN_PHONE": "13900000000", "ZHUCUN_ADMIN_PASSWORD": "admin-pass-1"}
 	}
 	a := startServe(t, env())
-	b := startChild(t, env())
+	b := startUntil(t, env(), "/healthz")
 	if st, m := ready(b.base); st != 503 || m["status"] != "standby" || !strings.Contains(fmt.Sprint(m["reason"]), "writer lease") {
 		t.Fatalf("the second server's readyz: %d %v", st, m)
 	}

@@ -82,9 +82,13 @@ func command(env map[string]string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// startServe runs 'zhucun serve' in a child process on the embedded store
-// and waits until it answers /readyz.
-func startServe(t *testing.T, env map[string]string) *child {
+// startServe runs 'zhucun serve' in a child process and waits until it
+// answers /readyz.
+func startServe(t *testing.T, env map[string]string) *child { return startUntil(t, env, "/readyz") }
+
+// startUntil runs 'zhucun serve' in a child process and waits until path
+// answers 200 (/healthz: alive, a standby included).
+func startUntil(t *testing.T, env map[string]string, path string) *child {
 	t.Helper()
 	addr := freeAddr(t)
 	env["ZHUCUN_ADDR"] = addr
@@ -96,7 +100,7 @@ func startServe(t *testing.T, env map[string]string) *child {
 	t.Cleanup(func() { _ = c.cmd.Process.Kill(); _ = c.cmd.Wait() })
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		r, err := http.Get(c.base + "/readyz")
+		r, err := http.Get(c.base + path)
 		if err == nil {
 			r.Body.Close()
 			if r.StatusCode == 200 {
@@ -104,7 +108,7 @@ func startServe(t *testing.T, env map[string]string) *child {
 			}
 		}
 		if c.cmd.ProcessState != nil || time.Now().After(deadline) {
-			t.Fatalf("server did not become ready: %s", c.out)
+			t.Fatalf("server did not answer %s: %s", path, c.out)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

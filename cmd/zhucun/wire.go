@@ -25,28 +25,11 @@ import (
 	"zhucun/wechat"
 )
 
-// Store is every store the services need; both engines provide it.
+// Store is every store the services need, and a readiness check; both
+// engines provide it.
 type Store interface {
-	domain.OrgStore
-	domain.UserStore
-	domain.SessionStore
-	domain.AuditStore
-	domain.CatalogueStore
-	domain.CampaignStore
-	domain.ProblemStore
-	domain.TargetStore
-	domain.TeamStore
-	domain.TrainingStore
-	domain.OnPostStore
-	domain.AssessmentStore
-	domain.FieldCheckStore
-	domain.PhotoIndex
-	domain.PendingPhotoStore
-	domain.RecordStore
-	domain.StatsStore
-	domain.LedgerSource
+	domain.Store
 	Ping(ctx context.Context) error
-	Close(ctx context.Context) error
 }
 
 var (

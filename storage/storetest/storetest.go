@@ -18,29 +18,8 @@ import (
 	"zhucun/domain"
 )
 
-// Store is every store interface the domain declares, as a backend
-// provides them.
-type Store interface {
-	domain.OrgStore
-	domain.UserStore
-	domain.SessionStore
-	domain.AuditStore
-	domain.CatalogueStore
-	domain.CampaignStore
-	domain.ProblemStore
-	domain.TargetStore
-	domain.TeamStore
-	domain.TrainingStore
-	domain.OnPostStore
-	domain.AssessmentStore
-	domain.FieldCheckStore
-	domain.PhotoIndex
-	domain.PendingPhotoStore
-	domain.RecordStore
-	domain.StatsStore
-	domain.LedgerSource
-	Close(ctx context.Context) error
-}
+// Store is what the suite runs on: every store interface of the domain.
+type Store = domain.Store
 
 // Backend opens stores for the suite.
 type Backend struct {
