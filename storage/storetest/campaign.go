@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -207,5 +209,137 @@ func testCampaignEntities(t *testing.T, b Backend) {
 	s = b.Reopen(t, s)
 	if gp, err := s.GetProblem(ctx, p.ID); err != nil || !reflect.DeepEqual(gp, p) {
 		t.Fatalf("problem after a restart: %+v %v", gp, err)
+	}
+}
+
+// testLookups covers the store methods the other tests leave out: lookups
+// by name, updates, counts, single gets and the plain lists.
+func testLookups(t *testing.T, b Backend) {
+	ctx := t.Context()
+	s := b.Open(t)
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	tw := domain.Town{ID: domain.NewID(now), Name: "杜店街道", CreatedAt: now, UpdatedAt: now}
+	if err := s.InsertTown(ctx, tw); err != nil {
+		t.Fatal(err)
+	}
+	tw.Name = "杜店街道办事处"
+	if err := s.UpdateTown(ctx, tw); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.TownByName(ctx, "杜店街道办事处"); err != nil || got.ID != tw.ID {
+		t.Fatalf("town by name: %+v %v", got, err)
+	}
+	if _, err := s.TownByName(ctx, "杜店街道"); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("the old name: %v", err)
+	}
+	v := domain.Village{ID: domain.NewID(now), Name: "东玉村", TownID: tw.ID, Kind: domain.KindVillage, CreatedAt: now, UpdatedAt: now}
+	if err := s.InsertVillage(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.VillageByName(ctx, tw.ID, "东玉村"); err != nil || got.ID != v.ID {
+		t.Fatalf("village by name: %+v %v", got, err)
+	}
+	if _, err := s.VillageByName(ctx, "another town", "东玉村"); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("village by name in another town: %v", err)
+	}
+	u := domain.User{ID: domain.NewID(now), Name: "赵六", Phone: "13800000077", Role: domain.RoleCadre, TownIDs: []string{tw.ID}, CreatedAt: now, UpdatedAt: now}
+	if err := s.InsertUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	u.Phone, u.VillageIDs = "13800000078", []string{v.ID}
+	if err := s.UpdateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.UserByPhone(ctx, "13800000078"); err != nil || got.ID != u.ID || len(got.VillageIDs) != 1 {
+		t.Fatalf("user after the update: %+v %v", got, err)
+	}
+	if l, err := s.ListUsers(ctx, domain.UserFilter{Scope: domain.Scope{All: true}, VillageID: v.ID, Role: domain.RoleCadre}, domain.Page{}); err != nil || len(l.Items) != 1 {
+		t.Fatalf("users of the village after the update: %+v %v", l, err)
+	}
+	if n, err := s.CountUsers(ctx); err != nil || n != 1 {
+		t.Fatalf("count users: %d %v", n, err)
+	}
+	if err := s.UpdateUser(ctx, domain.User{ID: "missing", Phone: "13800000079"}); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("update of a missing account: %v", err)
+	}
+	rt := domain.RefreshToken{Hash: "h", Family: "f", UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := s.InsertRefreshToken(ctx, rt); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetRefreshToken(ctx, "h"); err != nil || got != rt {
+		t.Fatalf("refresh token: %+v %v", got, err)
+	}
+	unit := domain.Unit{ID: domain.NewID(now), Name: "区政法委", Type: domain.UnitPoliticalLegal, CreatedAt: now, UpdatedAt: now}
+	if err := s.InsertUnit(ctx, unit); err != nil {
+		t.Fatal(err)
+	}
+	unit.Type = domain.UnitParty
+	if err := s.UpdateUnit(ctx, unit); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetUnit(ctx, unit.ID); err != nil || got != unit {
+		t.Fatalf("unit: %+v %v", got, err)
+	}
+	if l, err := s.ListUnits(ctx, domain.UnitParty, domain.Page{}); err != nil || len(l.Items) != 1 {
+		t.Fatalf("units of a type: %+v %v", l, err)
+	}
+	if l, err := s.ListUnits(ctx, domain.UnitLine, domain.Page{}); err != nil || len(l.Items) != 0 {
+		t.Fatalf("units of another type: %+v %v", l, err)
+	}
+	var ids []string
+	for i := range 3 {
+		c := domain.Campaign{ID: domain.NewID(now.Add(time.Duration(i) * time.Second)), Name: fmt.Sprint("第", i+1, "轮"), CreatedAt: now, UpdatedAt: now}
+		if err := s.InsertCampaign(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	var seen []string
+	p := domain.Page{Limit: 2}
+	for range 3 {
+		l, err := s.ListCampaigns(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range l.Items {
+			seen = append(seen, c.ID)
+		}
+		if l.Next == "" {
+			break
+		}
+		p.After = l.Next
+	}
+	slices.Sort(ids)
+	if !slices.Equal(seen, ids) {
+		t.Fatalf("campaigns paged %v, want %v", seen, ids)
+	}
+	tm := domain.Team{ID: domain.NewID(now), CampaignID: ids[0], VillageID: v.ID, TownID: tw.ID, Level: domain.LevelTown, LeaderID: u.ID,
+		CreatedAt: now, UpdatedAt: now, Version: 1}
+	if err := s.InsertTeam(ctx, tm); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetTeam(ctx, tm.ID); err != nil || got.LeaderID != u.ID {
+		t.Fatalf("team: %+v %v", got, err)
+	}
+	tg := domain.Target{ID: domain.NewID(now), VillageID: v.ID, TownID: tw.ID, Domain: "d", Task: "t", Kind: domain.TargetDifferentiated,
+		Title: "修路", Year: 2026, CreatedAt: now, UpdatedAt: now, Version: 1}
+	if err := s.InsertTarget(ctx, tg); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetTarget(ctx, tg.ID); err != nil || !reflect.DeepEqual(got, tg) {
+		t.Fatalf("target: %+v %v", got, err)
+	}
+	for _, err := range []error{
+		func() error { _, err := s.GetTeam(ctx, "missing"); return err }(),
+		func() error { _, err := s.GetTarget(ctx, "missing"); return err }(),
+		func() error { _, err := s.GetUnit(ctx, "missing"); return err }(),
+		func() error { _, err := s.GetProblem(ctx, "missing"); return err }(),
+		func() error { _, err := s.GetCampaign(ctx, "missing"); return err }(),
+		func() error { _, err := s.GetRecord(ctx, "missing"); return err }(),
+		func() error { _, err := s.GetAssessment(ctx, "v", "2026S1"); return err }(),
+	} {
+		if !errors.Is(err, domain.ErrNotFound) {
+			t.Fatalf("a missing entity: %v, want ErrNotFound", err)
+		}
 	}
 }

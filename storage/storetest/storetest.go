@@ -57,6 +57,7 @@ func Run(t *testing.T, b Backend) {
 		{"CountsExactAcrossCrashes", testCountsExactAcrossCrashes},
 		{"StatsVerifyAndRebuild", testStatsVerifyAndRebuild},
 		{"CampaignEntities", testCampaignEntities},
+		{"Lookups", testLookups},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, b) })
 	}
