@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -385,4 +386,45 @@ func allPages[T any](fetch func(Page) (List[T], error)) ([]T, error) {
 		p.After = l.Next
 	}
 	return nil, fmt.Errorf("more than 10000 pages")
+}
+
+// LedgerCache keeps a store's ledger snapshot until a write through the
+// store changes what it holds (one process writes a database). A store
+// calls Changed after such a write and Get to read, with the function that
+// loads the snapshot from the database.
+type LedgerCache struct {
+	mu   sync.Mutex
+	snap *LedgerSnapshot
+	gen  uint64
+}
+
+// Changed drops the snapshot.
+func (c *LedgerCache) Changed() {
+	c.mu.Lock()
+	c.snap = nil
+	c.gen++
+	c.mu.Unlock()
+}
+
+// Get returns the snapshot, loading it when there is none; a load that a
+// write overtook is returned but not kept.
+func (c *LedgerCache) Get(ctx context.Context, load func(context.Context) (LedgerSnapshot, error)) (LedgerSnapshot, error) {
+	c.mu.Lock()
+	if c.snap != nil {
+		out := *c.snap
+		c.mu.Unlock()
+		return out, nil
+	}
+	gen := c.gen
+	c.mu.Unlock()
+	out, err := load(ctx)
+	if err != nil {
+		return LedgerSnapshot{}, fmt.Errorf("ledger snapshot: %w", err)
+	}
+	c.mu.Lock()
+	if c.gen == gen {
+		c.snap = &out
+	}
+	c.mu.Unlock()
+	return out, nil
 }

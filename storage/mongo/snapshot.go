@@ -2,7 +2,6 @@ package mongo
 
 import (
 	"context"
-	"fmt"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -12,29 +11,18 @@ import (
 var _ domain.LedgerSource = (*Store)(nil)
 
 // ledgerChanged drops the ledger snapshot after a write to what it holds.
-func (s *Store) ledgerChanged() {
-	s.ledgerMu.Lock()
-	s.ledger = nil
-	s.ledgerGen++
-	s.ledgerMu.Unlock()
-}
+func (s *Store) ledgerChanged() { s.ledger.Changed() }
 
 // LedgerSnapshot returns every problem, target, progress entry and on-post
 // plan, and each account's villages: the campaign's small sets (bounded by
 // its villages and people, not by the field records), kept until a write
 // through this store changes one of them (one process writes a database).
 func (s *Store) LedgerSnapshot(ctx context.Context) (domain.LedgerSnapshot, error) {
-	s.ledgerMu.Lock()
-	if s.ledger != nil {
-		out := *s.ledger
-		s.ledgerMu.Unlock()
-		return out, nil
-	}
-	gen := s.ledgerGen
-	s.ledgerMu.Unlock()
-	fail := func(err error) (domain.LedgerSnapshot, error) {
-		return domain.LedgerSnapshot{}, fmt.Errorf("ledger snapshot: %w", err)
-	}
+	return s.ledger.Get(ctx, s.loadLedger)
+}
+
+func (s *Store) loadLedger(ctx context.Context) (domain.LedgerSnapshot, error) {
+	fail := func(err error) (domain.LedgerSnapshot, error) { return domain.LedgerSnapshot{}, err }
 	byID := bson.D{{Key: "_id", Value: 1}}
 	problems, err := findAll[problemRow](ctx, s, colProblems, bson.D{}, byID)
 	if err != nil {
@@ -66,10 +54,5 @@ func (s *Store) LedgerSnapshot(ctx context.Context) (domain.LedgerSnapshot, erro
 		out.CadreVillages[u.ID] = u.VillageIDs
 		out.UserNames[u.ID] = u.Name
 	}
-	s.ledgerMu.Lock()
-	if s.ledgerGen == gen {
-		s.ledger = &out
-	}
-	s.ledgerMu.Unlock()
 	return out, nil
 }

@@ -85,9 +85,7 @@ type Store struct {
 	stopOnce     sync.Once
 	wg           sync.WaitGroup
 
-	ledgerMu  sync.Mutex
-	ledger    *domain.LedgerSnapshot
-	ledgerGen uint64
+	ledger domain.LedgerCache
 }
 
 var (

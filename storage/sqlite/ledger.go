@@ -279,56 +279,39 @@ func (s *Store) ListFieldChecks(ctx context.Context, f domain.FieldCheckFilter, 
 }
 
 // ledgerChanged drops the ledger snapshot after a write to what it holds.
-func (s *Store) ledgerChanged() {
-	s.ledgerMu.Lock()
-	s.ledger = nil
-	s.ledgerGen++
-	s.ledgerMu.Unlock()
-}
+func (s *Store) ledgerChanged() { s.ledger.Changed() }
 
 // LedgerSnapshot returns every problem, target, progress entry and on-post
 // plan, and each account's villages. These are the campaign's small sets
 // (bounded by its villages and people, not by the field records); the
 // snapshot is kept until a write through this store changes one of them.
 func (s *Store) LedgerSnapshot(ctx context.Context) (domain.LedgerSnapshot, error) {
-	s.ledgerMu.Lock()
-	if s.ledger != nil {
-		out := *s.ledger
-		s.ledgerMu.Unlock()
-		return out, nil
-	}
-	gen := s.ledgerGen
-	s.ledgerMu.Unlock()
+	return s.ledger.Get(ctx, s.loadLedger)
+}
+
+func (s *Store) loadLedger(ctx context.Context) (domain.LedgerSnapshot, error) {
 	var out domain.LedgerSnapshot
 	var err error
-	fail := func(err error) (domain.LedgerSnapshot, error) {
-		return domain.LedgerSnapshot{}, fmt.Errorf("ledger snapshot: %w", err)
-	}
 	if out.Problems, err = allDocs[domain.Problem](ctx, s, "problems", "SELECT doc FROM problems ORDER BY id"); err != nil {
-		return fail(err)
+		return out, err
 	}
 	if out.Targets, err = allDocs[domain.Target](ctx, s, "targets", "SELECT doc FROM targets ORDER BY id"); err != nil {
-		return fail(err)
+		return out, err
 	}
 	if out.Progress, err = allDocs[domain.Progress](ctx, s, "progress", "SELECT doc FROM target_progress ORDER BY id"); err != nil {
-		return fail(err)
+		return out, err
 	}
 	if out.Plans, err = allDocs[domain.OnPostPlan](ctx, s, "plans", "SELECT doc FROM onpost_plans ORDER BY week, cadre_id"); err != nil {
-		return fail(err)
+		return out, err
 	}
 	users, err := allDocs[domain.User](ctx, s, "users", "SELECT doc FROM users ORDER BY id")
 	if err != nil {
-		return fail(err)
+		return out, err
 	}
 	out.CadreVillages, out.UserNames = map[string][]string{}, map[string]string{}
 	for _, u := range users {
 		out.CadreVillages[u.ID] = u.VillageIDs
 		out.UserNames[u.ID] = u.Name
 	}
-	s.ledgerMu.Lock()
-	if s.ledgerGen == gen { // no write since the reads began
-		s.ledger = &out
-	}
-	s.ledgerMu.Unlock()
 	return out, nil
 }

@@ -72,9 +72,7 @@ type Store struct {
 	log     *slog.Logger
 	loc     *time.Location
 
-	ledgerMu  sync.Mutex
-	ledger    *domain.LedgerSnapshot // nil when a write changed it
-	ledgerGen uint64
+	ledger domain.LedgerCache
 
 	stmts  sync.Map // query text → *sql.Stmt on the read pool
 	nstmts atomic.Int64
