@@ -366,15 +366,9 @@ func (s *Store) applyOp(ctx context.Context, o countOp) error {
 	for _, in := range o.Incs {
 		inc = append(inc, bson.E{Key: in.P, Value: in.N})
 	}
-	var matched int64
-	err := s.write(ctx, func(ctx context.Context) error {
-		res, err := s.db.Collection(colCounts).UpdateOne(ctx, bson.D{{Key: "_id", Value: o.ID}, {Key: "w", Value: o.W0}},
+	matched, err := matchedBy(ctx, s.write, func(ctx context.Context) (*mongo.UpdateResult, error) {
+		return s.db.Collection(colCounts).UpdateOne(ctx, bson.D{{Key: "_id", Value: o.ID}, {Key: "w", Value: o.W0}},
 			bson.D{{Key: "$inc", Value: inc}, {Key: "$set", Value: bson.D{{Key: "w", Value: o.W}}}})
-		if err != nil {
-			return err
-		}
-		matched = res.MatchedCount
-		return nil
 	})
 	if err != nil || matched == 1 {
 		return err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"zhucun/domain"
 )
@@ -131,15 +132,9 @@ func (l *lease) renew(ctx context.Context) error {
 	epoch := l.epoch
 	l.mu.Unlock()
 	start := time.Now()
-	var matched int64
-	err := l.s.call(ctx, func(ctx context.Context) error {
-		res, err := l.s.db.Collection(colLease).UpdateOne(ctx, bson.D{{Key: "_id", Value: epoch}, {Key: "holder", Value: l.holder}},
+	matched, err := matchedBy(ctx, l.s.call, func(ctx context.Context) (*mongo.UpdateResult, error) {
+		return l.s.db.Collection(colLease).UpdateOne(ctx, bson.D{{Key: "_id", Value: epoch}, {Key: "holder", Value: l.holder}},
 			bson.D{{Key: "$set", Value: bson.D{{Key: "expires", Value: start.Add(l.ttl).UTC()}}}})
-		if err != nil {
-			return err
-		}
-		matched = res.MatchedCount
-		return nil
 	})
 	if err != nil {
 		return err

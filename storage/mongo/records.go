@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"zhucun/domain"
 	"zhucun/storage/internal/recdoc"
@@ -152,14 +153,8 @@ func (s *Store) ReplaceRecord(ctx context.Context, w domain.RecordWrite) (domain
 		r.Seq = seq
 		row := toRecordRow(r)
 		row.Pending = pendingOf(seq, w)
-		var matched int64
-		err := s.write(ctx, func(ctx context.Context) error {
-			res, err := s.db.Collection(colRecords).ReplaceOne(ctx, bson.D{{Key: "_id", Value: r.ID}, {Key: "version", Value: r.Version - 1}}, row)
-			if err != nil {
-				return err
-			}
-			matched = res.MatchedCount
-			return nil
+		matched, err := matchedBy(ctx, s.write, func(ctx context.Context) (*mongo.UpdateResult, error) {
+			return s.db.Collection(colRecords).ReplaceOne(ctx, bson.D{{Key: "_id", Value: r.ID}, {Key: "version", Value: r.Version - 1}}, row)
 		})
 		if err != nil {
 			return err

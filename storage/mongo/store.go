@@ -448,3 +448,19 @@ func findAllLimit[R any](ctx context.Context, s *Store, col string, filter, sort
 	})
 	return rows, err
 }
+
+// matchedBy runs an update or replace through run (s.call or s.write) and
+// returns how many documents its filter matched.
+func matchedBy(ctx context.Context, run func(context.Context, func(context.Context) error) error,
+	op func(ctx context.Context) (*mongo.UpdateResult, error)) (int64, error) {
+	var n int64
+	err := run(ctx, func(ctx context.Context) error {
+		res, err := op(ctx)
+		if err != nil {
+			return err
+		}
+		n = res.MatchedCount
+		return nil
+	})
+	return n, err
+}
