@@ -15,25 +15,29 @@ import (
 )
 
 // exportArgs reads ?townId= and the period.
-func (s *server) exportArgs(c *fiber.Ctx) (string, domain.Period, error) {
+func (s *server) exportArgs(c *fiber.Ctx) (string, domain.Period, string, error) {
 	townID := c.Query("townId")
 	if townID != "" && !domain.ValidID(townID) {
 		var v domain.Validator
 		v.Add("townId", domain.FieldInvalid, "townId must be a town's id")
-		return "", domain.Period{}, queryErr(v)
+		return "", domain.Period{}, "", queryErr(v)
 	}
 	p, err := statsPeriod(c)
-	return townID, p, err
+	if err != nil {
+		return "", domain.Period{}, "", err
+	}
+	basis, err := statsBasis(c)
+	return townID, p, basis, err
 }
 
 // ledgerXLSX streams the ledger workbook: one sheet per part, in Chinese,
 // written row by row with excelize's StreamWriter.
 func (s *server) ledgerXLSX(c *fiber.Ctx) error {
-	townID, p, err := s.exportArgs(c)
+	townID, p, basis, err := s.exportArgs(c)
 	if err != nil {
 		return err
 	}
-	sheets, err := s.svc.Exports.Sheets(ctx(c), caller(c), townID, p)
+	sheets, err := s.svc.Exports.Sheets(ctx(c), caller(c), townID, p, basis)
 	if err != nil {
 		return asQueryErr(err)
 	}
@@ -120,11 +124,11 @@ func (s *server) sheetCSV(c *fiber.Ctx) error {
 	if !slices.Contains(domain.ExportSheets, key) {
 		return domain.NotFound("sheet")
 	}
-	townID, p, err := s.exportArgs(c)
+	townID, p, basis, err := s.exportArgs(c)
 	if err != nil {
 		return err
 	}
-	sheets, err := s.svc.Exports.Sheets(ctx(c), caller(c), townID, p, key)
+	sheets, err := s.svc.Exports.Sheets(ctx(c), caller(c), townID, p, basis, key)
 	if err != nil {
 		return asQueryErr(err)
 	}

@@ -99,19 +99,24 @@ func (s *server) monthly(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	m, err := s.svc.Stats.Monthly(ctx(c), caller(c), vid, c.Query("month"))
+	basis, err := statsBasis(c)
+	if err != nil {
+		return err
+	}
+	m, err := s.svc.Stats.Monthly(ctx(c), caller(c), vid, c.Query("month"), basis)
 	if err != nil {
 		return asQueryErr(err)
 	}
 	out := struct {
 		VillageID        string               `json:"villageId"`
+		Basis            string               `json:"basis"`
 		Month            string               `json:"month"`
 		From             string               `json:"from"`
 		To               string               `json:"to"`
 		Metrics          map[string]any       `json:"metrics"`
 		Targets          []targetProgressJSON `json:"targets"`
 		ProblemsResolved []problemJSON        `json:"problemsResolved"`
-	}{VillageID: m.Village.ID, Month: m.Period.ID, From: m.Period.From, To: m.Period.To, Metrics: m.Metrics,
+	}{VillageID: m.Village.ID, Basis: basis, Month: m.Period.ID, From: m.Period.From, To: m.Period.To, Metrics: m.Metrics,
 		Targets: []targetProgressJSON{}, ProblemsResolved: []problemJSON{}}
 	for _, t := range m.Targets {
 		out.Targets = append(out.Targets, targetProgressJSON{ID: t.Target.ID, Title: t.Target.Title, Domain: t.Target.Domain, Task: t.Target.Task,

@@ -46,6 +46,12 @@ var zhMessages = map[string]string{
 	"bad_signature":             "链接无效",
 	"link_expired":              "链接已过期",
 	"id_conflict":               "该 id 已被其他内容使用",
+	"own_record":                "不能审核自己填报的记录",
+	"invalid_transition":        "当前状态下不能执行此操作",
+	"version_mismatch":          "记录已被他人修改，请重新获取后再提交",
+	"assessment_final":          "该考核已定稿，不能再修改",
+	"half_year_not_approved":    "该半年尚未经组织部审核锁定，考核不能定稿",
+	"deleted":                   "该记录已被删除",
 }
 
 var zhFieldMessages = map[string]string{

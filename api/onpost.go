@@ -43,7 +43,9 @@ type onPostRowJSON struct {
 	VillageIDs  []string `json:"villageIds"`
 	HasPlan     bool     `json:"hasPlan"`
 	Planned     []string `json:"plannedDays"`
+	OnPost      []string `json:"onPostDays"`
 	CheckedIn   []string `json:"checkinDays"`
+	Leave       []string `json:"leaveDays"`
 	PlannedMet  int      `json:"plannedDaysMet"`
 	OnPostRatio float64  `json:"onPostRate"`
 }
@@ -66,7 +68,7 @@ func (s *server) onPostWeek(c *fiber.Ctx) error {
 			ids = []string{}
 		}
 		out.Items[i] = onPostRowJSON{CadreID: r.Cadre.ID, Name: r.Cadre.Name, Role: string(r.Cadre.Role), VillageIDs: ids,
-			HasPlan: r.HasPlan, Planned: r.Planned, CheckedIn: r.CheckedIn, PlannedMet: r.PlannedMet, OnPostRatio: r.OnPostRatio}
+			HasPlan: r.HasPlan, Planned: r.Planned, OnPost: r.OnPost, CheckedIn: r.CheckedIn, Leave: r.Leave, PlannedMet: r.PlannedMet, OnPostRatio: r.OnPostRatio}
 	}
 	return c.JSON(out)
 }

@@ -206,7 +206,7 @@ func (s *server) blob(c *fiber.Ctx) error {
 func (s *server) listPhotos(c *fiber.Ctx) error {
 	var v domain.Validator
 	q := domain.ListQuery{VillageID: c.Query("villageId"), TownID: c.Query("townId"),
-		Filter: domain.RecordFilter{Type: domain.TypePhoto, Kind: c.Query("status"), CreatedBy: c.Query("createdBy")}}
+		Filter: domain.RecordFilter{Type: domain.TypePhoto, Kind: c.Query("status"), CreatedBy: c.Query("createdBy"), Review: reviewQuery(c, &v)}}
 	if st := q.Filter.Kind; st != "" && st != domain.PhotoPending && st != domain.PhotoReady {
 		v.Add("status", domain.FieldInvalid, "status must be pending or ready")
 	}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
@@ -24,10 +25,45 @@ type Problem struct {
 	Instance  string              `json:"instance,omitempty"`
 	Errors    []domain.FieldError `json:"errors,omitempty"`
 	Rows      []domain.RowError   `json:"rows,omitempty"`
+	// Lock is the locked period a write was refused for (period_locked).
+	Lock *lockJSON `json:"lock,omitempty"`
 	// WeChat sign-in of an unbound account.
 	BindTicket      string `json:"bind_ticket,omitempty"`
 	TicketExpiresIn int    `json:"ticket_expires_in,omitempty"`
 }
+
+// lockJSON says which approved period holds a refused write, who locked
+// it and when, and how to ask for an exception.
+type lockJSON struct {
+	Level        string    `json:"level"`
+	ScopeID      string    `json:"scopeId"`
+	TownID       string    `json:"townId"`
+	Period       string    `json:"period"`
+	LockedBy     string    `json:"lockedBy"`
+	LockedByName string    `json:"lockedByName"`
+	LockedAt     time.Time `json:"lockedAt"`
+	// Exception is how to ask for one: an admin unlocks with a reason.
+	Exception string `json:"exception"`
+	Unlock    string `json:"unlock"`
+}
+
+func toLockJSON(l domain.PeriodLock) *lockJSON {
+	return &lockJSON{Level: l.Level, ScopeID: l.ScopeID, TownID: l.TownID, Period: l.Period, LockedBy: l.LockedBy,
+		LockedByName: l.LockedByName, LockedAt: l.LockedAt,
+		Exception: "请联系区委组织部（管理员）说明理由申请解锁；解锁后修改，重新审核通过后再次锁定",
+		Unlock:    "POST /api/v1/approvals/" + l.Level + "/" + l.ScopeID + "/" + l.Period + "/unlock"}
+}
+
+func (l *lockJSON) zhDetail() string {
+	what := "本村 " + l.Period + " 月份"
+	if l.Level == domain.ApprovalTown {
+		what = "本镇街 " + l.Period + " 半年"
+	}
+	return what + "的数据已由" + l.LockedByName + "于" + l.LockedAt.In(zhZone).Format("2006-01-02 15:04") + "审核锁定，不能新增、修改或删除；" + l.Exception
+}
+
+// zhZone is the campaign's zone for times in Chinese messages.
+var zhZone = time.FixedZone("CST", 8*3600)
 
 // problemTypeBase prefixes each code to make the problem's type URI.
 const problemTypeBase = "https://zhucun.example/problems/"
@@ -96,6 +132,12 @@ func (s *server) problem(c *fiber.Ctx, err error) Problem {
 		p.Errors = localizeFields(en, derr.Fields)
 		if derr.RetryAfter > 0 {
 			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(derr.RetryAfter.Seconds()+0.999)))
+		}
+		if derr.Lock != nil {
+			p.Lock = toLockJSON(*derr.Lock)
+			if !en {
+				p.Detail = p.Lock.zhDetail()
+			}
 		}
 		if derr.Code == "wechat_unbound" {
 			if t, terr := s.bindTicket(derr.Data["openid"]); terr == nil {

@@ -130,12 +130,17 @@ func (s *server) listProjectUpdates(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	var v domain.Validator
+	review := reviewQuery(c, &v)
+	if err := queryErr(v); err != nil {
+		return err
+	}
 	after, limit, err := recordPage(c)
 	if err != nil {
 		return err
 	}
 	rs, err := s.svc.Field.List(ctx(c), caller(c), domain.ListQuery{VillageID: pr.VillageID, After: after, Limit: limit,
-		Filter: domain.RecordFilter{Type: domain.TypeProjectUpdate, ProjectID: pr.ID}})
+		Filter: domain.RecordFilter{Type: domain.TypeProjectUpdate, ProjectID: pr.ID, Review: review}})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,11 +51,15 @@ type recordOut struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 	Version   int       `json:"version"`
 	Deleted   bool      `json:"deleted,omitempty"`
+	// Review is where the record stands in review.
+	Review reviewJSON `json:"review"`
+	// OnPost: the record puts its author on post in the village that day.
+	OnPost bool `json:"onPost"`
 }
 
 func outOf(r domain.Record) recordOut {
 	return recordOut{ID: r.ID, Type: string(r.Type), VillageID: r.VillageID, TownID: r.TownID, CreatedBy: r.CreatedBy,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version, Deleted: r.Deleted}
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version, Deleted: r.Deleted, Review: toReviewJSON(r), OnPost: r.OnPost}
 }
 
 // recordJSON is a record as answers show it: the envelope and the body.
@@ -244,7 +249,7 @@ func (s *server) listRecords(rc recordCodec) fiber.Handler {
 		var v domain.Validator
 		q := domain.ListQuery{VillageID: c.Query("villageId"), TownID: c.Query("townId"),
 			Filter: domain.RecordFilter{Type: rc.typ, CreatedBy: c.Query("reporterId"), ProjectID: c.Query("projectId"),
-				From: parseTime(c, &v, "from"), To: parseTime(c, &v, "to")}}
+				From: parseTime(c, &v, "from"), To: parseTime(c, &v, "to"), Review: reviewQuery(c, &v)}}
 		switch rc.typ {
 		case domain.TypeReport:
 			q.Filter.Kind = c.Query("kind")
@@ -259,6 +264,15 @@ func (s *server) listRecords(rc recordCodec) fiber.Handler {
 		}
 		return s.sendRecordList(c, rc, rs, limit)
 	}
+}
+
+// reviewQuery reads ?review=, a review state.
+func reviewQuery(c *fiber.Ctx, v *domain.Validator) string {
+	r := c.Query("review")
+	if r != "" && !slices.Contains(domain.ReviewStates, r) {
+		v.Add("review", domain.FieldInvalid, "review must be submitted, approved or returned")
+	}
+	return r
 }
 
 // listPage checks a list's villageId and page (with the query errors in

@@ -62,6 +62,9 @@ type Services struct {
 	Assessments domain.AssessmentService
 	FieldChecks domain.FieldCheckService
 	Exports     domain.ExportService
+	Reviews     domain.ReviewService
+	Approvals   domain.ApprovalService
+	Leaves      domain.LeaveService
 	// Ready reports whether the backing stores answer.
 	Ready func(ctx context.Context) error
 	Now   domain.Clock

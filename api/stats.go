@@ -11,6 +11,7 @@ import (
 
 type summaryJSON struct {
 	Scope   string         `json:"scope"`
+	Basis   string         `json:"basis"`
 	ID      *string        `json:"id"`
 	Period  *string        `json:"period"`
 	From    string         `json:"from"`
@@ -19,7 +20,7 @@ type summaryJSON struct {
 }
 
 func toSummaryJSON(sum domain.Summary) summaryJSON {
-	out := summaryJSON{Scope: sum.Scope.Kind, From: sum.Period.From, To: sum.Period.To, Metrics: sum.Metrics}
+	out := summaryJSON{Scope: sum.Scope.Kind, Basis: sum.Scope.Basis, From: sum.Period.From, To: sum.Period.To, Metrics: sum.Metrics}
 	if sum.Scope.ID != "" {
 		id := sum.Scope.ID
 		out.ID = &id
@@ -31,7 +32,7 @@ func toSummaryJSON(sum domain.Summary) summaryJSON {
 	return out
 }
 
-// statsScope reads ?scope=&id= and checks the caller may see it.
+// statsScope reads ?scope=&id=&basis= and checks the caller may see the scope.
 func (s *server) statsScope(c *fiber.Ctx) (domain.StatsScope, error) {
 	kind, id := c.Query("scope", domain.ScopeDistrict), c.Query("id")
 	if kind != domain.ScopeDistrict && !domain.ValidID(id) {
@@ -39,7 +40,21 @@ func (s *server) statsScope(c *fiber.Ctx) (domain.StatsScope, error) {
 		v.Add("id", domain.FieldInvalid, "id must be the town's or village's id")
 		return domain.StatsScope{}, queryErr(v)
 	}
-	return s.svc.Stats.ResolveScope(ctx(c), caller(c), kind, id)
+	basis, err := statsBasis(c)
+	if err != nil {
+		return domain.StatsScope{}, err
+	}
+	sc, err := s.svc.Stats.ResolveScope(ctx(c), caller(c), kind, id)
+	return sc.On(basis), err
+}
+
+// statsBasis reads ?basis=: reported (the default) or approved.
+func statsBasis(c *fiber.Ctx) (string, error) {
+	b, err := domain.ParseBasis(c.Query("basis"))
+	if err != nil {
+		return "", asQueryErr(err)
+	}
+	return b, nil
 }
 
 func statsPeriod(c *fiber.Ctx) (domain.Period, error) {
@@ -98,9 +113,10 @@ func (s *server) statsSeries(c *fiber.Ctx) error {
 		Metric   string  `json:"metric"`
 		Scope    string  `json:"scope"`
 		ID       *string `json:"id"`
+		Basis    string  `json:"basis"`
 		Interval string  `json:"interval"`
 		Points   []point `json:"points"`
-	}{Metric: c.Query("metric"), Scope: sc.Kind, Interval: c.Query("interval"), Points: make([]point, len(pts))}
+	}{Metric: c.Query("metric"), Scope: sc.Kind, Basis: sc.Basis, Interval: c.Query("interval"), Points: make([]point, len(pts))}
 	if sc.ID != "" {
 		out.ID = &sc.ID
 	}
@@ -126,7 +142,7 @@ type reasonJSON struct {
 
 func toLightJSON(l domain.VillageLight) lightJSON {
 	out := lightJSON{Light: l.Light, Source: l.Source, Period: l.Period, Provisional: l.Provisional, Reasons: []reasonJSON{}}
-	if l.Source == "assessment" {
+	if l.Source != domain.LightProvisional {
 		t := l.Total
 		out.Total = &t
 	}
@@ -164,16 +180,21 @@ func (s *server) statsVillages(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	rows, err := s.svc.Stats.Villages(ctx(c), caller(c), townID, p)
+	basis, err := statsBasis(c)
+	if err != nil {
+		return err
+	}
+	rows, err := s.svc.Stats.Villages(ctx(c), caller(c), townID, p, basis)
 	if err != nil {
 		return err
 	}
 	out := struct {
 		TownID *string          `json:"townId"`
+		Basis  string           `json:"basis"`
 		From   string           `json:"from"`
 		To     string           `json:"to"`
 		Items  []villageRowJSON `json:"items"`
-	}{From: p.From, To: p.To, Items: make([]villageRowJSON, len(rows))}
+	}{Basis: basis, From: p.From, To: p.To, Items: make([]villageRowJSON, len(rows))}
 	if townID != "" {
 		out.TownID = &townID
 	}
@@ -215,11 +236,16 @@ type assessmentJSON struct {
 	CreatedAt  time.Time   `json:"createdAt"`
 	UpdatedAt  time.Time   `json:"updatedAt"`
 	Version    int         `json:"version"`
+	// Final: finalised on an approved half-year.
+	Final       bool       `json:"final"`
+	FinalizedBy string     `json:"finalizedBy,omitempty"`
+	FinalizedAt *time.Time `json:"finalizedAt,omitempty"`
 }
 
 func toAssessmentJSON(a domain.Assessment) assessmentJSON {
 	out := assessmentJSON{VillageID: a.VillageID, TownID: a.TownID, Period: a.Period, Assessors: a.Assessors, AssessedOn: a.AssessedOn,
 		Notes: a.Notes, Total: a.Total, Light: a.Light, By: a.By, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt, Version: a.Version,
+		Final: a.Final, FinalizedBy: a.FinalizedBy, FinalizedAt: a.FinalizedAt,
 		Scores: make([]scoreJSON, len(a.Scores))}
 	for i, sc := range a.Scores {
 		out.Scores[i] = scoreJSON(sc)

@@ -34,6 +34,10 @@ type Assessment struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	Version    int
+	// Final: finalised on an approved half-year; it no longer changes.
+	Final       bool
+	FinalizedBy string
+	FinalizedAt *time.Time
 }
 
 // IndicatorScore is the points given for one indicator (for a penalty,
@@ -80,6 +84,10 @@ type AssessmentService struct {
 	Thresholds LightThresholds
 	// Loc is the campaign's time zone (assessedOn is a date in it); nil means UTC.
 	Loc *time.Location
+	// Approvals says whether a town's half-year is approved (Finalize needs it).
+	Approvals interface {
+		HalfApproved(ctx context.Context, townID, period string) (bool, error)
+	}
 }
 
 // AssessmentInput is a PUT of an assessment.
@@ -170,6 +178,9 @@ func (s AssessmentService) Put(ctx context.Context, c Caller, villageID, period 
 	if in.Version != 0 && (created || in.Version != old.Version) {
 		return Assessment{}, false, staleErr()
 	}
+	if old.Final {
+		return Assessment{}, false, finalErr()
+	}
 	a := Assessment{VillageID: vil.ID, TownID: vil.TownID, Period: period, Scores: in.Scores, Assessors: in.Assessors,
 		AssessedOn: in.AssessedOn, Notes: strings.TrimSpace(in.Notes), Total: math.Round(total*10) / 10, By: c.UserID,
 		CreatedAt: now, UpdatedAt: now, Version: 1}
@@ -189,6 +200,44 @@ func (s AssessmentService) Put(ctx context.Context, c Caller, villageID, period 
 	return a, created, s.Audit.Record(ctx, c, "assessment", vil.ID+"/"+period, action, vil.TownID)
 }
 
+func finalErr() error {
+	return &Error{Kind: KindConflict, Code: "assessment_final", Message: "the assessment is final and no longer changes"}
+}
+
+// Finalize makes a village's assessment of a half-year final: only once
+// the town's half-year is approved (locked), by an admin or the town's admin.
+func (s AssessmentService) Finalize(ctx context.Context, c Caller, villageID, period string, version int) (Assessment, bool, error) {
+	a, err := s.Get(ctx, c, villageID, period)
+	if err != nil {
+		return Assessment{}, false, err
+	}
+	if !canWriteTown(c, a.TownID) {
+		return Assessment{}, false, Forbidden()
+	}
+	if a.Final {
+		return a, true, nil
+	}
+	if version != 0 && version != a.Version {
+		return Assessment{}, false, staleErr()
+	}
+	ok, err := s.Approvals.HalfApproved(ctx, a.TownID, period)
+	if err != nil {
+		return Assessment{}, false, fmt.Errorf("finalize assessment: %w", err)
+	}
+	if !ok {
+		return Assessment{}, false, &Error{Kind: KindConflict, Code: "half_year_not_approved",
+			Message: "an assessment is finalised only on an approved half-year: the department approves the town's " + period + " first"}
+	}
+	now := s.Now()
+	a.Final, a.FinalizedBy, a.FinalizedAt, a.UpdatedAt, a.Version = true, c.UserID, &now, now, a.Version+1
+	if err := s.Store.PutAssessment(ctx, a); errors.Is(err, ErrStale) {
+		return Assessment{}, false, staleErr()
+	} else if err != nil {
+		return Assessment{}, false, fmt.Errorf("finalize assessment: %w", err)
+	}
+	return a, false, s.Audit.Record(ctx, c, "assessment", a.VillageID+"/"+period, "finalize", a.TownID)
+}
+
 // Get returns a village's assessment of a half-year.
 func (s AssessmentService) Get(ctx context.Context, c Caller, villageID, period string) (Assessment, error) {
 	if _, err := visibleVillage(ctx, s.Org, c, villageID); err != nil {
@@ -203,7 +252,7 @@ func (s AssessmentService) Get(ctx context.Context, c Caller, villageID, period 
 
 // Light reasons between assessments.
 const (
-	ReasonNoCheckin       = "no_checkin_7_days"
+	ReasonNoOnPost        = "no_onpost_7_days"
 	ReasonTargetsOverdue  = "targets_overdue"
 	ReasonDisputesOpen    = "disputes_open_30_days"
 	ReasonProblemsPending = "problems_unresolved"
@@ -215,12 +264,19 @@ type LightReason struct {
 	Count int64
 }
 
+// Light sources: what a light rests on.
+const (
+	LightFinal       = "final"       // a final assessment
+	LightDraft       = "draft"       // an assessment not yet final
+	LightProvisional = "provisional" // live signals
+)
+
 // VillageLight is a village's light: its latest assessment's up to a
-// date, else a provisional one from live signals (none: green; one:
-// yellow; two or more: red), each reason listed.
+// date (final or draft), else a provisional one from live signals (none:
+// green; one: yellow; two or more: red), each reason listed.
 type VillageLight struct {
 	Light       string
-	Source      string // assessment or provisional
+	Source      string // final, draft or provisional
 	Period      string // the assessment's half-year
 	Total       float64
 	Reasons     []LightReason
@@ -235,8 +291,8 @@ func lightOf(ctx context.Context, stats StatsStore, snap LedgerSnapshot, assessm
 	if err != nil {
 		return out, err
 	}
-	if week[MCheckins] == 0 {
-		out.Reasons = append(out.Reasons, LightReason{Code: ReasonNoCheckin})
+	if week[MOnPostDays] == 0 {
+		out.Reasons = append(out.Reasons, LightReason{Code: ReasonNoOnPost})
 	}
 	l := ledgerCounts(villageStats(vil.ID), Period{From: day[:4] + "-01-01", To: day}, snap, time.UTC)
 	if l.targetsOverdue > 0 {
@@ -268,7 +324,7 @@ func lightOf(ctx context.Context, stats StatsStore, snap LedgerSnapshot, assessm
 	default:
 		out.Provisional = LightRed
 	}
-	out.Light, out.Source = out.Provisional, "provisional"
+	out.Light, out.Source = out.Provisional, LightProvisional
 	// The latest assessment of a half-year that has begun by the day.
 	var best *Assessment
 	for i := range assessments {
@@ -285,7 +341,10 @@ func lightOf(ctx context.Context, stats StatsStore, snap LedgerSnapshot, assessm
 		}
 	}
 	if best != nil {
-		out.Light, out.Source, out.Period, out.Total = best.Light, "assessment", best.Period, best.Total
+		out.Light, out.Source, out.Period, out.Total = best.Light, LightDraft, best.Period, best.Total
+		if best.Final {
+			out.Source = LightFinal
+		}
 	}
 	slices.SortFunc(out.Reasons, func(a, b LightReason) int { return strings.Compare(a.Code, b.Code) })
 	return out, nil

@@ -28,5 +28,7 @@ type Store interface {
 	RecordStore
 	StatsStore
 	LedgerSource
+	ApprovalStore
+	LeaveStore
 	Close(ctx context.Context) error
 }

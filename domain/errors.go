@@ -44,6 +44,8 @@ type Error struct {
 	// Data carries values the HTTP layer may need to answer, such as a
 	// WeChat openid that a bind ticket is made for.
 	Data map[string]string
+	// Lock is the locked period a write was refused for (period_locked).
+	Lock *PeriodLock
 	Err  error
 }
 

@@ -26,9 +26,12 @@ var MetricTitles = map[string]string{
 	"conflicts_identified": "排查突出矛盾问题(个)", "disputes_resolved": "解决矛盾纠纷(起)", "losses_recovered_fen": "挽回经济损失(元)",
 	"reserve_candidates": "筛选后备人选(人)", "targets_set": "确定任务目标(项)", "targets_done": "完成任务目标(项)",
 	"targets_overdue": "逾期未完成目标(项)", "problems_listed": "问题清单(个)", "problems_resolved": "破解难题(个)",
-	"projects_active": "在建工程项目(个)", "funds_fen": "帮扶资金(元)", "checkins": "在岗天数(人天)", "onpost_rate": "在岗率",
+	"projects_active": "在建工程项目(个)", "funds_fen": "帮扶资金(元)", "checkins": "主动签到(人天)", "onpost_days": "在岗天数(人天)", "leave_days": "请假天数(人天)", "onpost_rate": "在岗率",
 	"photos": "照片(张)",
 }
+
+// BasisTitles name the bases of counting in the ledger.
+var BasisTitles = map[string]string{BasisReported: "上报口径（全部已报记录）", BasisApproved: "审核口径（仅审核通过记录）"}
 
 var lightNames = map[string]string{LightGreen: "绿灯", LightYellow: "黄灯", LightRed: "红灯"}
 
@@ -43,11 +46,11 @@ type ExportService struct {
 }
 
 // Sheets returns the sheets asked for (all when keys is empty).
-func (s ExportService) Sheets(ctx context.Context, c Caller, townID string, p Period, keys ...string) ([]ExportSheet, error) {
+func (s ExportService) Sheets(ctx context.Context, c Caller, townID string, p Period, basis string, keys ...string) ([]ExportSheet, error) {
 	if len(keys) == 0 {
 		keys = ExportSheets
 	}
-	rows, err := s.Stats.Villages(ctx, c, townID, p)
+	rows, err := s.Stats.Villages(ctx, c, townID, p, basis)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +86,7 @@ func (s ExportService) Sheets(ctx context.Context, c Caller, townID string, p Pe
 		switch key {
 		case "villages":
 			sh.Name = "村居"
-			sh.Header = []string{"村(居)", "编码", "整顿级别", "工作组组长", "亮灯", "亮灯依据", "考核得分", "亮灯原因"}
+			sh.Header = []string{"村(居)", "编码", "整顿级别", "工作组组长", "亮灯", "亮灯依据", "考核得分", "亮灯原因", "统计口径"}
 			for _, name := range MetricNames {
 				sh.Header = append(sh.Header, MetricTitles[name])
 			}
@@ -93,16 +96,16 @@ func (s ExportService) Sheets(ctx context.Context, c Caller, townID string, p Pe
 				if r.Team != nil {
 					leader = snap.UserNames[r.Team.LeaderID]
 				}
-				source := map[string]string{"assessment": "半年考核", "provisional": "动态监测"}[r.Light.Source]
+				source := map[string]string{LightFinal: "半年考核（定稿）", LightDraft: "半年考核（草稿）", LightProvisional: "动态监测"}[r.Light.Source]
 				var reasons []string
 				for _, rs := range r.Light.Reasons {
 					reasons = append(reasons, reasonTitle(rs))
 				}
 				var total any = ""
-				if r.Light.Source == "assessment" {
+				if r.Light.Source != LightProvisional {
 					total = r.Light.Total
 				}
-				row := []any{r.Village.Name, r.Village.Code, level, leader, lightNames[r.Light.Light], source, total, strings.Join(reasons, "；")}
+				row := []any{r.Village.Name, r.Village.Code, level, leader, lightNames[r.Light.Light], source, total, strings.Join(reasons, "；"), BasisTitles[basis]}
 				row = append(row, metricCells(r.Metrics)...)
 				sh.Rows = append(sh.Rows, row)
 			}
@@ -220,7 +223,7 @@ func statusTitle(s string) string {
 }
 
 func reasonTitle(r LightReason) string {
-	t := map[string]string{ReasonNoCheckin: "7天无在岗打卡", ReasonTargetsOverdue: "目标逾期", ReasonDisputesOpen: "纠纷超30天未化解",
+	t := map[string]string{ReasonNoOnPost: "7天无在岗工作记录", ReasonTargetsOverdue: "目标逾期", ReasonDisputesOpen: "纠纷超30天未化解",
 		ReasonProblemsPending: "问题未解决"}[r.Code]
 	if r.Count > 0 {
 		t += fmt.Sprintf("(%d)", r.Count)

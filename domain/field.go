@@ -29,6 +29,11 @@ type FieldService struct {
 	// Loc is the campaign's time zone, whose calendar dates (a fund's
 	// receivedOn, a project update's date) are in; nil means UTC.
 	Loc *time.Location
+	// Locks, when set, refuses writes into approved periods.
+	Locks PeriodLocks
+	// OnPostDistance is how near the village (metres) a record's position,
+	// or one of its photos', puts its author on post (onpost.go).
+	OnPostDistance float64
 }
 
 // Field limits.
@@ -325,8 +330,9 @@ func (s FieldService) checkFund(ctx context.Context, f fieldCheck, r *Record) er
 	return nil
 }
 
-// check validates a record's content and sets its event time.
-func (s FieldService) check(ctx context.Context, c Caller, r *Record) error {
+// check validates a record's content and sets its event time and whether
+// it puts its author on post.
+func (s FieldService) check(ctx context.Context, c Caller, r *Record, vil Village) error {
 	var v Validator
 	f := fieldCheck{v: &v, now: s.Now(), svc: s}
 	var err error
@@ -369,12 +375,39 @@ func (s FieldService) check(ctx context.Context, c Caller, r *Record) error {
 	if err != nil {
 		return err
 	}
+	var photos map[string]PhotoBrief
 	if v.OK() {
-		if err := CheckPhotoRefs(ctx, s.Photos, s.Records, &v, "photoIds", r.VillageID, r.photoIDs()); err != nil {
+		if photos, err = CheckPhotoRefs(ctx, s.Photos, s.Records, &v, "photoIds", r.VillageID, r.photoIDs()); err != nil {
 			return err
 		}
 	}
+	r.OnPost = OnPost(vil, *r, photos, s.OnPostDistance)
+	if r.OnPost {
+		on, err := s.authorOnPost(ctx, c, r.CreatedBy)
+		if err != nil {
+			return err
+		}
+		r.OnPost = on
+	}
 	return v.Err()
+}
+
+// authorOnPost reports whether a record's author is one whose days on
+// post are counted: a cadre or team leader (not an admin filing for a village).
+func (s FieldService) authorOnPost(ctx context.Context, c Caller, authorID string) (bool, error) {
+	if authorID == c.UserID {
+		return c.Role.VillageLevel(), nil
+	}
+	if s.Users == nil {
+		return false, nil
+	}
+	u, err := s.Users.GetUser(ctx, authorID, Scope{All: true})
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("record author: %w", err)
+	}
+	return u.Role.VillageLevel(), nil
 }
 
 // photoIDs are the photos a record cites.
@@ -426,13 +459,22 @@ func (s FieldService) Create(ctx context.Context, c Caller, r Record) (Record, b
 	}
 	now := s.Now()
 	r.TownID, r.CreatedBy, r.CreatedAt, r.UpdatedAt, r.Version, r.Deleted = vil.TownID, c.UserID, now, now, 1, false
-	if err := s.check(ctx, c, &r); err != nil {
+	r.Review, r.ReviewHistory = ReviewSubmitted, nil
+	if err := s.check(ctx, c, &r, vil); err != nil {
 		return Record{}, false, err
 	}
 	r.Hash = r.Fingerprint()
 	r.CreateHash = r.Hash
+	delta := StatDelta(nil, r, s.Loc)
+	if err := checkLocks(ctx, s.Locks, r, []string{eventDay(r, s.Loc)}, delta); err != nil {
+		// A resend of a record stored before the lock is still a resend.
+		if stored, gerr := s.Records.GetRecord(ctx, r.ID); gerr == nil && r.SameCreate(stored) {
+			return stored, true, nil
+		}
+		return Record{}, false, err
+	}
 	entry := s.Audit.Entry(c, string(r.Type), r.ID, "create", r.TownID)
-	stored, err := s.Records.CreateRecord(ctx, RecordWrite{Record: r, Audit: &entry, Delta: StatDelta(nil, r, s.Loc)})
+	stored, err := s.Records.CreateRecord(ctx, RecordWrite{Record: r, Audit: &entry, Delta: delta})
 	if errors.Is(err, ErrDuplicate) {
 		if r.SameCreate(stored) {
 			return stored, true, nil
@@ -496,7 +538,11 @@ func (s FieldService) Update(ctx context.Context, c Caller, typ RecordType, id s
 			return Record{}, false, err
 		}
 	}
-	if err := s.check(ctx, c, &next); err != nil {
+	vil, err := s.Org.GetVillage(ctx, stored.VillageID, Scope{All: true})
+	if err != nil {
+		return Record{}, false, fmt.Errorf("update %s: %w", typ, err)
+	}
+	if err := s.check(ctx, c, &next, vil); err != nil {
 		return Record{}, false, err
 	}
 	next.Hash = next.Fingerprint()
@@ -507,13 +553,23 @@ func (s FieldService) Update(ctx context.Context, c Caller, typ RecordType, id s
 	if version != 0 && version != stored.Version {
 		return Record{}, false, staleErr()
 	}
-	next.Version, next.UpdatedAt = stored.Version+1, s.Now()
+	now := s.Now()
+	next.Version, next.UpdatedAt = stored.Version+1, now
+	resubmit(stored, &next, c, now)
 	if key != "" {
 		next.Applied = append(slices.Clone(stored.Applied), key)
 		next.Applied = next.Applied[max(0, len(next.Applied)-maxApplied):]
 	}
+	delta := StatDelta(&stored, next, s.Loc)
+	var days []string
+	if !spansMonths(typ) {
+		days = []string{eventDay(stored, s.Loc), eventDay(next, s.Loc)}
+	}
+	if err := checkLocks(ctx, s.Locks, stored, days, delta); err != nil {
+		return Record{}, false, err
+	}
 	entry := s.Audit.Entry(c, string(typ), id, "update", stored.TownID)
-	saved, err := s.Records.ReplaceRecord(ctx, RecordWrite{Record: next, Audit: &entry, Delta: StatDelta(&stored, next, s.Loc)})
+	saved, err := s.Records.ReplaceRecord(ctx, RecordWrite{Record: next, Audit: &entry, Delta: delta})
 	if errors.Is(err, ErrStale) {
 		return Record{}, false, staleErr()
 	} else if err != nil {
@@ -541,8 +597,12 @@ func (s FieldService) Delete(ctx context.Context, c Caller, typ RecordType, id s
 	}
 	tomb := stored
 	tomb.Deleted, tomb.Version, tomb.UpdatedAt = true, stored.Version+1, s.Now()
+	delta := StatDelta(&stored, tomb, s.Loc)
+	if err := checkLocks(ctx, s.Locks, stored, []string{eventDay(stored, s.Loc)}, delta); err != nil {
+		return false, err
+	}
 	entry := s.Audit.Entry(c, string(typ), id, "delete", stored.TownID)
-	if _, err := s.Records.ReplaceRecord(ctx, RecordWrite{Record: tomb, Audit: &entry, Delta: StatDelta(&stored, tomb, s.Loc)}); errors.Is(err, ErrStale) {
+	if _, err := s.Records.ReplaceRecord(ctx, RecordWrite{Record: tomb, Audit: &entry, Delta: delta}); errors.Is(err, ErrStale) {
 		return false, staleErr()
 	} else if err != nil {
 		return false, fmt.Errorf("delete %s: %w", typ, err)

@@ -87,7 +87,7 @@ func (s FieldCheckService) Create(ctx context.Context, c Caller, fc FieldCheck) 
 	f.oneOf("rating", fc.Rating, FieldCheckRatings, true)
 	f.photos(fc.PhotoIDs)
 	if v.OK() {
-		if err := CheckPhotoRefs(ctx, s.Photos, s.Records, &v, "photoIds", vil.ID, fc.PhotoIDs); err != nil {
+		if _, err := CheckPhotoRefs(ctx, s.Photos, s.Records, &v, "photoIds", vil.ID, fc.PhotoIDs); err != nil {
 			return FieldCheck{}, false, err
 		}
 	}
@@ -147,7 +147,7 @@ type TargetProgress struct {
 }
 
 // Monthly answers a village's monthly progress summary.
-func (s StatsService) Monthly(ctx context.Context, c Caller, villageID, month string) (MonthlyProgress, error) {
+func (s StatsService) Monthly(ctx context.Context, c Caller, villageID, month, basis string) (MonthlyProgress, error) {
 	vil, err := visibleVillage(ctx, s.Org, c, villageID)
 	if err != nil {
 		return MonthlyProgress{}, err
@@ -162,7 +162,7 @@ func (s StatsService) Monthly(ctx context.Context, c Caller, villageID, month st
 	if err != nil {
 		return MonthlyProgress{}, err
 	}
-	sum, err := s.summary(ctx, villageStats(vil.ID), p, snap)
+	sum, err := s.summary(ctx, villageStats(vil.ID).On(basis), p, snap)
 	if err != nil {
 		return MonthlyProgress{}, err
 	}

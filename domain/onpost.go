@@ -50,13 +50,14 @@ type OnPostStore interface {
 	Plans(ctx context.Context, week string, cadreIDs []string) ([]OnPostPlan, error)
 }
 
-// OnPostService records plans and compares them with checkins.
+// OnPostService records plans and compares them with the days on post.
 type OnPostService struct {
-	Plans   OnPostStore
-	Users   UserService
-	Records RecordStore
-	Now     Clock
-	Loc     *time.Location
+	Plans  OnPostStore
+	Users  UserService
+	Stats  StatsStore
+	Leaves LeaveStore // nil: no leave
+	Now    Clock
+	Loc    *time.Location
 }
 
 // PutPlan sets a cadre's plan for a week: the cadre itself, its town's
@@ -96,19 +97,51 @@ func (s OnPostService) PutPlan(ctx context.Context, c Caller, cadreID, week stri
 	return p, nil
 }
 
-// OnPostRow compares one cadre's plan with its checkins in a week.
+// OnPost reports whether a record puts its author on post in its village
+// on the day of its event, without any clocking in: a checkin the author
+// chose to send; in a village without a position, any record; else a
+// record whose position, or one of whose photos' EXIF position (photos,
+// the photo's own), lies within dist metres of the village. A record
+// without a position still counts as work, just not as a located day.
+func OnPost(vil Village, r Record, photos map[string]PhotoBrief, dist float64) bool {
+	if r.Report != nil && r.Report.Kind == KindCheckin || vil.Location == nil {
+		return true
+	}
+	near := func(p GeoPoint) bool { return Distance(*vil.Location, p) <= dist }
+	if r.Report != nil && r.Report.Location != nil && near(GeoPoint{Lat: r.Report.Location.Lat, Lng: r.Report.Location.Lng}) {
+		return true
+	}
+	if r.Photo != nil && r.Photo.GPS != nil && near(*r.Photo.GPS) {
+		return true
+	}
+	for _, b := range photos {
+		if b.GPS != nil && near(*b.GPS) {
+			return true
+		}
+	}
+	return false
+}
+
+// OnPostKey is the count key of a cadre's on-post days (StatEvent.Cadre).
+func OnPostKey(cadreID string) string { return "p|" + cadreID }
+
+// OnPostRow compares one cadre's plan with its days on post in a week.
 type OnPostRow struct {
-	Cadre       User
-	Planned     []string // planned days
-	CheckedIn   []string // days with a checkin, in the campaign's time zone
-	PlannedMet  int      // planned days with a checkin
-	HasPlan     bool
-	VillageIDs  []string
-	OnPostRatio float64 // PlannedMet / len(Planned); 0 without a plan
+	Cadre      User
+	Planned    []string // planned days
+	OnPost     []string // days on post (OnPost records), in the campaign's time zone
+	CheckedIn  []string // days with a checkin (a subset of OnPost)
+	Leave      []string // days of approved leave
+	PlannedMet int      // planned days on post
+	HasPlan    bool
+	VillageIDs []string
+	// OnPostRatio is PlannedMet over the planned days not on leave; 0
+	// without such days.
+	OnPostRatio float64
 }
 
 // Week lists, for each cadre in the caller's scope (narrowed to a town),
-// the planned days of a week against the days with a checkin.
+// the planned days of a week against the days on post and on leave.
 func (s OnPostService) Week(ctx context.Context, c Caller, week, townID string) ([]OnPostRow, error) {
 	days, err := ParseWeek(week)
 	if err != nil {
@@ -142,46 +175,42 @@ func (s OnPostService) Week(ctx context.Context, c Caller, week, townID string) 
 	for _, p := range plans {
 		byCadre[p.CadreID] = p
 	}
-	start, _ := time.ParseInLocation(DateLayout, days[0], s.Loc)
-	end := start.AddDate(0, 0, 7)
+	var leaves []Leave
+	if s.Leaves != nil {
+		if leaves, err = s.Leaves.ApprovedLeaves(ctx, days[0], days[6]); err != nil {
+			return nil, fmt.Errorf("on-post week: %w", err)
+		}
+	}
 	rows := make([]OnPostRow, 0, len(cadres))
 	for _, u := range cadres {
 		cl, err := s.Users.Caller(ctx, u.ID, c.RequestID)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
-		row := OnPostRow{Cadre: u, VillageIDs: cl.VillageIDs, Planned: []string{}, CheckedIn: []string{}}
+		row := OnPostRow{Cadre: u, VillageIDs: cl.VillageIDs, Planned: []string{}, OnPost: []string{}, CheckedIn: []string{}, Leave: LeaveDays(leaves, u.ID, days[0], days[6])}
 		if p, ok := byCadre[u.ID]; ok {
 			row.Planned, row.HasPlan = p.Days, true
 		}
 		if len(cl.VillageIDs) > 0 {
-			var after *RecordCursor
-			for {
-				rs, err := s.Records.ListRecords(ctx, RecordFilter{Type: TypeReport, VillageIDs: cl.VillageIDs, Kind: KindCheckin,
-					CreatedBy: u.ID, From: start, To: end}, after, MaxPageLimit)
-				if err != nil {
-					return nil, err
-				}
-				for _, r := range rs {
-					d := r.At.In(s.Loc).Format(DateLayout)
-					if !slices.Contains(row.CheckedIn, d) {
-						row.CheckedIn = append(row.CheckedIn, d)
-					}
-				}
-				if len(rs) < MaxPageLimit {
-					break
-				}
-				after = &RecordCursor{At: rs[len(rs)-1].At, ID: rs[len(rs)-1].ID}
+			if row.OnPost, err = s.Stats.CountedDays(ctx, cl.VillageIDs, OnPostKey(u.ID), days[0], days[6]); err != nil {
+				return nil, fmt.Errorf("on-post week: %w", err)
+			}
+			if row.CheckedIn, err = s.Stats.CountedDays(ctx, cl.VillageIDs, u.ID, days[0], days[6]); err != nil {
+				return nil, fmt.Errorf("on-post week: %w", err)
 			}
 		}
-		slices.Sort(row.CheckedIn)
+		due := 0
 		for _, d := range row.Planned {
-			if slices.Contains(row.CheckedIn, d) {
+			if slices.Contains(row.Leave, d) {
+				continue
+			}
+			due++
+			if slices.Contains(row.OnPost, d) {
 				row.PlannedMet++
 			}
 		}
-		if len(row.Planned) > 0 {
-			row.OnPostRatio = float64(row.PlannedMet) / float64(len(row.Planned))
+		if due > 0 {
+			row.OnPostRatio = float64(row.PlannedMet) / float64(due)
 		}
 		rows = append(rows, row)
 	}

@@ -219,6 +219,11 @@ type PhotoService struct {
 	// photo is flagged.
 	TimeTolerance time.Duration
 	Distance      float64 // metres
+	// OnPostDistance is how near the village a photo's EXIF position puts
+	// its author on post (metres).
+	OnPostDistance float64
+	// Users finds a photo's author (is it one whose days on post count?).
+	Users UserStore
 	// Inspecting bounds the photos inspected at once (decoding is memory-hungry).
 	Inspecting chan struct{}
 	// Loc is the campaign's time zone, for the day a photo counts on; nil means UTC.
@@ -332,6 +337,7 @@ func (s PhotoService) createPending(ctx context.Context, c Caller, vil Village, 
 	r := Record{ID: id, Type: TypePhoto, VillageID: vil.ID, TownID: vil.TownID, CreatedBy: c.UserID,
 		CreatedAt: now, UpdatedAt: now, At: now, Version: 1,
 		Photo: &Photo{Status: PhotoPending, DeclaredType: ct, DeclaredSize: size, DeclaredSHA256: sha}}
+	r.OnPost = c.Role.VillageLevel() && OnPost(vil, r, nil, s.OnPostDistance)
 	r.Hash = r.Fingerprint()
 	r.CreateHash = r.Hash
 	entry := s.Audit.Entry(c, string(TypePhoto), r.ID, "create", r.TownID)
@@ -474,6 +480,18 @@ func (s PhotoService) finish(ctx context.Context, r Record, staging string, img 
 	next.Photo = &p
 	next.Version, next.UpdatedAt = r.Version+1, now
 	next.Hash = next.Fingerprint()
+	if !r.OnPost && p.GPS != nil {
+		// The EXIF position may put the photo's author on post.
+		if vil, err := s.Org.GetVillage(ctx, r.VillageID, Scope{All: true}); err == nil {
+			on, err := FieldService{Users: s.Users}.authorOnPost(ctx, Caller{}, r.CreatedBy)
+			if err != nil {
+				return Record{}, err
+			}
+			next.OnPost = on && OnPost(vil, next, nil, s.OnPostDistance)
+		} else {
+			return Record{}, fmt.Errorf("complete photo: %w", err)
+		}
+	}
 	stored, err := s.Records.ReplaceRecord(ctx, RecordWrite{Record: next, Delta: StatDelta(&r, next, s.Loc)})
 	if errors.Is(err, ErrStale) {
 		// Completed by a concurrent call: answer with what it stored.
@@ -731,13 +749,13 @@ func Distance(a, b GeoPoint) float64 {
 // CheckPhotoRefs refuses photo ids that name another village's photo (or a
 // record that is no photo); ids of photos not made yet are allowed, and
 // shown as missing until they are.
-func CheckPhotoRefs(ctx context.Context, idx PhotoIndex, records RecordStore, v *Validator, field, villageID string, ids []string) error {
+func CheckPhotoRefs(ctx context.Context, idx PhotoIndex, records RecordStore, v *Validator, field, villageID string, ids []string) (map[string]PhotoBrief, error) {
 	if idx == nil || len(ids) == 0 {
-		return nil
+		return nil, nil
 	}
 	mine, err := idx.VillagePhotos(ctx, villageID, ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for i, id := range ids {
 		if _, ok := mine[id]; ok || !ValidID(id) {
@@ -747,13 +765,13 @@ func CheckPhotoRefs(ctx context.Context, idx PhotoIndex, records RecordStore, v 
 		if errors.Is(err, ErrNotFound) {
 			continue
 		} else if err != nil {
-			return err
+			return nil, err
 		}
 		if r.Type != TypePhoto || r.VillageID != villageID {
 			v.Add(fmt.Sprintf("%s[%d]", field, i), FieldInvalid, "not a photo of this record's village")
 		}
 	}
-	return nil
+	return mine, nil
 }
 
 // Evidence tells how each photo a record cites stands; nil when it cites none.

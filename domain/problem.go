@@ -149,7 +149,7 @@ func (s LedgerService) checkProblem(ctx context.Context, p *Problem, in ProblemI
 	}
 	fieldCheck{v: &v}.photos(p.PhotoIDs)
 	if v.OK() {
-		if err := CheckPhotoRefs(ctx, s.Photos, s.Records, &v, "photoIds", p.VillageID, p.PhotoIDs); err != nil {
+		if _, err := CheckPhotoRefs(ctx, s.Photos, s.Records, &v, "photoIds", p.VillageID, p.PhotoIDs); err != nil {
 			return err
 		}
 	}

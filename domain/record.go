@@ -54,6 +54,14 @@ type Record struct {
 	// At is the time of the event the record is about (occurredAt,
 	// identifiedAt, receivedAt …), which lists sort by and counts use.
 	At time.Time
+	// Review is where the record stands in review (review.go): submitted,
+	// approved or returned; empty (records filed before reviews) is submitted.
+	Review string
+	// ReviewHistory is every review decision and resubmission, oldest first.
+	ReviewHistory []ReviewEvent
+	// OnPost says the record places its author in the village on the day
+	// of its event (onpost.go); the server sets it when the record is written.
+	OnPost bool
 
 	Report        *Report
 	Dispute       *Dispute
@@ -185,6 +193,7 @@ type RecordFilter struct {
 	CreatedBy  string
 	From, To   time.Time // event time; To exclusive; zero means open
 	ProjectID  string    // funds and project updates
+	Review     string    // a review state; "" any
 }
 
 // RecordCursor is where a record list page ends: the last item's event

@@ -32,6 +32,7 @@ const (
 	MProjectsStarted            // projects started (for projects_active)
 	MProjectsCompleted          // projects completed (for projects_active)
 	MDisputesOpen               // disputes still open, on the day each was identified (for lights)
+	MOnPostDays                 // onpost_days: days a cadre was on post in a village (OnPost records), once per cadre, day and village
 	NumEventMetrics
 )
 
@@ -39,7 +40,7 @@ const (
 var EventMetricNames = [NumEventMetrics]string{
 	"leader_research_visits", "unit_research_visits", "committee_meetings", "meetings", "party_members_visited",
 	"households_visited", "conflicts_identified", "disputes_resolved", "losses_recovered_fen", "reserve_candidates",
-	"funds_fen", "checkins", "photos", "projects_started", "projects_completed", "disputes_open",
+	"funds_fen", "checkins", "photos", "projects_started", "projects_completed", "disputes_open", "onpost_days",
 }
 
 // MetricNames are the metrics a summary answers, in order.
@@ -47,7 +48,7 @@ var MetricNames = []string{
 	"leader_research_visits", "unit_research_visits", "committee_meetings", "meetings", "party_members_visited",
 	"households_visited", "conflicts_identified", "disputes_resolved", "losses_recovered_fen", "reserve_candidates",
 	"targets_set", "targets_done", "targets_overdue", "problems_listed", "problems_resolved", "projects_active",
-	"funds_fen", "checkins", "onpost_rate", "photos",
+	"funds_fen", "checkins", "onpost_days", "leave_days", "onpost_rate", "photos",
 }
 
 // StatEvent is one record's contribution to one day's count.
@@ -55,17 +56,61 @@ type StatEvent struct {
 	Day    string // YYYY-MM-DD in the campaign's time zone
 	Metric int
 	N      int64
-	// Cadre is set on checkins: a cadre's checkins of one day and village
-	// count as one day.
+	// Cadre is set on the metrics that count days (checkins, onpost_days):
+	// the key under which a cadre's events of one day and village count as
+	// one day. It names the cadre, prefixed by what is counted and on
+	// which basis ("p|" on-post days, "a|" approved), so the keys of two
+	// metrics or bases never meet.
 	Cadre string
+	// Approved: the event counts on the approved basis (BasisApproved),
+	// under the scopes ApprovedScope gives; else on the reported basis.
+	Approved bool
+}
+
+// Count bases: every record filed, or only the approved ones.
+const (
+	BasisReported = "reported"
+	BasisApproved = "approved"
+)
+
+// ApprovedScope is the key approved-basis counts of a scope are kept
+// under ("a:" before the reported key).
+func ApprovedScope(key string) string { return "a:" + key }
+
+// EventScopes are the count scopes an event of a village's record changes:
+// the village, its town and the district, on the event's basis.
+func EventScopes(e StatEvent, villageID, townID string) [3]string {
+	sc := [3]string{StatsVillage(villageID), StatsTown(townID), StatsDistrict}
+	if e.Approved {
+		for i := range sc {
+			sc[i] = ApprovedScope(sc[i])
+		}
+	}
+	return sc
 }
 
 // Counts are the event metrics of a scope and period, by index.
 type Counts [NumEventMetrics]int64
 
 // Contribution is what a record adds to the counts: nothing when it is
-// deleted; its events on the days of their own dates in loc (nil: UTC).
+// deleted; its events on the days of their own dates in loc (nil: UTC),
+// on the reported basis, and again on the approved basis when it is approved.
 func Contribution(r Record, loc *time.Location) []StatEvent {
+	out := reported(r, loc)
+	if len(out) > 0 && r.ReviewState() == ReviewApproved {
+		for _, e := range out[:len(out):len(out)] {
+			e.Approved = true
+			if e.Cadre != "" {
+				e.Cadre = "a|" + e.Cadre
+			}
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// reported is a record's contribution on the reported basis.
+func reported(r Record, loc *time.Location) []StatEvent {
 	if r.Deleted {
 		return nil
 	}
@@ -131,6 +176,9 @@ func Contribution(r Record, loc *time.Location) []StatEvent {
 			add(day(*r.Photo.CompletedAt), MPhotos, 1)
 		}
 	}
+	if r.OnPost && r.CreatedBy != "" {
+		out = append(out, StatEvent{Day: day(r.At), Metric: MOnPostDays, N: 1, Cadre: "p|" + r.CreatedBy})
+	}
 	return out
 }
 
@@ -138,15 +186,16 @@ func Contribution(r Record, loc *time.Location) []StatEvent {
 // contribution less the old one's (old nil for a create).
 func StatDelta(old *Record, next Record, loc *time.Location) []StatEvent {
 	type key struct {
-		day    string
-		metric int
-		cadre  string
+		day      string
+		metric   int
+		cadre    string
+		approved bool
 	}
 	sum := map[key]int64{}
 	var order []key
 	add := func(es []StatEvent, sign int64) {
 		for _, e := range es {
-			k := key{e.Day, e.Metric, e.Cadre}
+			k := key{e.Day, e.Metric, e.Cadre, e.Approved}
 			if _, ok := sum[k]; !ok {
 				order = append(order, k)
 			}
@@ -160,7 +209,7 @@ func StatDelta(old *Record, next Record, loc *time.Location) []StatEvent {
 	var out []StatEvent
 	for _, k := range order {
 		if n := sum[k]; n != 0 {
-			out = append(out, StatEvent{Day: k.day, Metric: k.metric, N: n, Cadre: k.cadre})
+			out = append(out, StatEvent{Day: k.day, Metric: k.metric, N: n, Cadre: k.cadre, Approved: k.approved})
 		}
 	}
 	return out
@@ -286,6 +335,10 @@ type StatsStore interface {
 	PeriodCounts(ctx context.Context, scope string, p Period) (Counts, error)
 	// CumulativeCounts returns a scope's event counts of every day up to to.
 	CumulativeCounts(ctx context.Context, scope, to string) (Counts, error)
+	// CountedDays lists, in order, the days from from to to (both
+	// included) on which a day-counting key (StatEvent.Cadre) counted in
+	// any of the villages.
+	CountedDays(ctx context.Context, villageIDs []string, key, from, to string) ([]string, error)
 	// VerifyStats recounts from the records and lists every difference.
 	VerifyStats(ctx context.Context) ([]StatDiff, error)
 	// RebuildStats replaces the counts with a recount.
@@ -296,12 +349,12 @@ type StatsStore interface {
 type DayCounts map[string]*Counts
 
 // Tally recounts the counts from the records, as a store keeps them: per
-// scope (StatsDistrict, StatsTown, StatsVillage) and day, a cadre's checkins
-// of one village and day counting once.
+// scope (EventScopes) and day, a cadre's events of a day-counting metric
+// in one village and day counting once.
 type Tally struct {
 	loc      *time.Location
 	Scopes   map[string]DayCounts
-	checkins map[[3]string]int64 // village, day, cadre → checkins
+	checkins map[[3]string]int64 // village, day, StatEvent.Cadre key → events
 }
 
 // NewTally starts an empty recount in the campaign's time zone.
@@ -320,7 +373,7 @@ func (t *Tally) Add(r Record) {
 			}
 			e.N = 1
 		}
-		for _, sc := range []string{StatsDistrict, StatsTown(r.TownID), StatsVillage(r.VillageID)} {
+		for _, sc := range EventScopes(e, r.VillageID, r.TownID) {
 			days := t.Scopes[sc]
 			if days == nil {
 				days = DayCounts{}
@@ -336,8 +389,8 @@ func (t *Tally) Add(r Record) {
 	}
 }
 
-// Checkins are how many checkins each cadre sent of a village and day:
-// (village, day, cadre) → n.
+// Checkins are how many events of the day-counting metrics each cadre key
+// has in a village and day: (village, day, StatEvent.Cadre) → n.
 func (t *Tally) Checkins() map[[3]string]int64 { return maps.Clone(t.checkins) }
 
 // DiffCounts lists every count of have that differs from want, by scope,

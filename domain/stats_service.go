@@ -16,6 +16,7 @@ type LedgerSnapshot struct {
 	Targets       []Target
 	Progress      []Progress
 	Plans         []OnPostPlan
+	Leaves        []Leave // approved
 	CadreVillages map[string][]string
 	UserNames     map[string]string
 }
@@ -35,9 +36,37 @@ const (
 // StatsScope is a resolved scope: what the counts are kept under, and
 // which ledger entries belong to it.
 type StatsScope struct {
-	Kind string // district, town or village
-	ID   string // "" for the district
-	key  string
+	Kind  string // district, town or village
+	ID    string // "" for the district
+	Basis string // reported (also "") or approved
+	key   string
+}
+
+// On returns the scope on a basis of counting.
+func (sc StatsScope) On(basis string) StatsScope {
+	sc.Basis = basis
+	return sc
+}
+
+// countKey is the key the scope's counts on its basis are kept under.
+func (sc StatsScope) countKey() string {
+	if sc.Basis == BasisApproved {
+		return ApprovedScope(sc.key)
+	}
+	return sc.key
+}
+
+// ParseBasis reads a basis of counting: reported (the default) or approved.
+func ParseBasis(s string) (string, error) {
+	switch s {
+	case "", BasisReported:
+		return BasisReported, nil
+	case BasisApproved:
+		return BasisApproved, nil
+	}
+	var v Validator
+	v.Add("basis", FieldInvalid, "basis must be reported or approved")
+	return "", v.Err()
 }
 
 func districtStats() StatsScope { return StatsScope{Kind: ScopeDistrict, key: StatsDistrict} }
@@ -145,11 +174,14 @@ func (s StatsService) Summary(ctx context.Context, sc StatsScope, p Period) (Sum
 }
 
 func (s StatsService) summary(ctx context.Context, sc StatsScope, p Period, snap LedgerSnapshot) (Summary, error) {
-	counts, err := s.Stats.PeriodCounts(ctx, sc.key, p)
+	if sc.Basis == "" {
+		sc.Basis = BasisReported
+	}
+	counts, err := s.Stats.PeriodCounts(ctx, sc.countKey(), p)
 	if err != nil {
 		return Summary{}, fmt.Errorf("summary: %w", err)
 	}
-	cum, err := s.Stats.CumulativeCounts(ctx, sc.key, p.To)
+	cum, err := s.Stats.CumulativeCounts(ctx, sc.countKey(), p.To)
 	if err != nil {
 		return Summary{}, fmt.Errorf("summary: %w", err)
 	}
@@ -163,8 +195,9 @@ func (s StatsService) summary(ctx context.Context, sc StatsScope, p Period, snap
 	l := ledgerCounts(sc, p, snap, s.Loc)
 	m["targets_set"], m["targets_done"], m["targets_overdue"] = l.targetsSet, l.targetsDone, l.targetsOverdue
 	m["problems_listed"], m["problems_resolved"] = l.problemsListed, l.problemsResolved
-	if l.planned > 0 {
-		m["onpost_rate"] = float64(counts[MCheckins]) / float64(l.planned)
+	m["leave_days"] = l.leaveDays
+	if due := l.planned - l.plannedOnLeave; due > 0 {
+		m["onpost_rate"] = float64(counts[MOnPostDays]) / float64(due)
 	} else {
 		m["onpost_rate"] = nil
 	}
@@ -189,7 +222,7 @@ func latestProgress(progress []Progress, to string) map[string]Progress {
 type ledgerCount struct {
 	targetsSet, targetsDone, targetsOverdue int64
 	problemsListed, problemsResolved        int64
-	planned                                 int64
+	planned, plannedOnLeave, leaveDays      int64
 }
 
 // ledgerCounts counts the ledger of a scope for a period, from the snapshot.
@@ -221,20 +254,32 @@ func ledgerCounts(sc StatsScope, p Period, snap LedgerSnapshot, loc *time.Locati
 			out.problemsResolved++
 		}
 	}
-	for _, pl := range snap.Plans {
-		in := sc.Kind == ScopeDistrict
+	inScope := func(cadreID string, townIDs []string) bool {
 		switch sc.Kind {
 		case ScopeTown:
-			in = slices.Contains(pl.TownIDs, sc.ID)
+			return slices.Contains(townIDs, sc.ID)
 		case ScopeVillage:
-			in = slices.Contains(snap.CadreVillages[pl.CadreID], sc.ID)
+			return slices.Contains(snap.CadreVillages[cadreID], sc.ID)
 		}
-		if !in {
+		return true
+	}
+	leave := map[string][]string{} // cadre → approved leave days of the period
+	for _, l := range snap.Leaves {
+		if _, done := leave[l.CadreID]; !done && inScope(l.CadreID, l.TownIDs) {
+			leave[l.CadreID] = LeaveDays(snap.Leaves, l.CadreID, p.From, p.To)
+			out.leaveDays += int64(len(leave[l.CadreID]))
+		}
+	}
+	for _, pl := range snap.Plans {
+		if !inScope(pl.CadreID, pl.TownIDs) {
 			continue
 		}
 		for _, d := range pl.Days {
 			if d >= p.From && d <= p.To {
 				out.planned++
+				if slices.Contains(leave[pl.CadreID], d) {
+					out.plannedOnLeave++
+				}
 			}
 		}
 	}
@@ -290,7 +335,7 @@ type VillageRow struct {
 // Villages answers one row per village of a town (or of the caller's
 // scope when townID is empty): its metrics for the period, its level,
 // team and light (as of the period's end, or today if sooner).
-func (s StatsService) Villages(ctx context.Context, c Caller, townID string, p Period) ([]VillageRow, error) {
+func (s StatsService) Villages(ctx context.Context, c Caller, townID string, p Period, basis string) ([]VillageRow, error) {
 	f := VillageFilter{Scope: c.VillageScope()}
 	if townID != "" {
 		if _, err := visibleTown(ctx, s.Org, c, townID); err != nil {
@@ -321,7 +366,7 @@ func (s StatsService) Villages(ctx context.Context, c Caller, townID string, p P
 	}
 	out := make([]VillageRow, 0, len(villages))
 	for _, v := range villages {
-		sum, err := s.summary(ctx, villageStats(v.ID), p, snap)
+		sum, err := s.summary(ctx, villageStats(v.ID).On(basis), p, snap)
 		if err != nil {
 			return nil, err
 		}

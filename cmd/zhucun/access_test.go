@@ -471,6 +471,75 @@ func accessTable() map[string]acCase {
 		"GET /api/v1/assessments/:villageId/:period": scoped(villages, func(v string) req {
 			return req{method: "GET", path: "/api/v1/assessments/" + v + "/2026S1"}
 		}),
+		// 409 half_year_not_approved: the town's half-year is not approved in the fixture.
+		"POST /api/v1/assessments/:villageId/:period/finalize": withOK(scoped(villages, func(v string) req {
+			return req{method: "POST", path: "/api/v1/assessments/" + v + "/2026S1/finalize"}
+		}), 409),
+		"POST /api/v1/reviews": {
+			in: func(f *fixture, _ domain.Role) req {
+				return req{method: "POST", path: "/api/v1/reviews", body: map[string]any{"items": []map[string]any{
+					{"id": f.c.revA1, "decision": "approve"}, {"id": f.c.repB1, "decision": "approve"}}}}
+			},
+			listCheck: func(t *testing.T, f *fixture, role domain.Role, r *resp) {
+				res := r.json["results"].([]any)
+				if st := res[0].(map[string]any)["status"]; st != "reviewed" && st != "unchanged" {
+					t.Errorf("%s: in-scope review answered %v", role, res[0])
+				}
+				want := "not_found"
+				if role == domain.RoleAdmin {
+					want = "forbidden" // the admin filed it: nobody reviews their own record
+				}
+				if st := res[1].(map[string]any)["status"]; st != want {
+					t.Errorf("%s: review of B1's record answered %v, want %s", role, st, want)
+				}
+			},
+		},
+		"GET /api/v1/approvals": {in: get("/api/v1/approvals?limit=500"), listCheck: func(t *testing.T, f *fixture, role domain.Role, r *resp) {
+			for _, it := range r.items() {
+				if !role.VillageLevel() && role != domain.RoleTownAdmin {
+					continue
+				}
+				if it["townId"] != f.townA || role.VillageLevel() && it["level"] == "village" && it["scopeId"] != f.villA1 {
+					t.Errorf("%s lists the approval %v", role, it)
+				}
+			}
+		}},
+		"GET /api/v1/approvals/:level/:scopeId/:period": scoped(villages, func(v string) req {
+			return req{method: "GET", path: "/api/v1/approvals/village/" + v + "/202601"}
+		}),
+		"POST /api/v1/approvals/:level/:scopeId/:period/:action": scoped(villages, func(v string) req {
+			return req{method: "POST", path: "/api/v1/approvals/village/" + v + "/202601/submit"}
+		}),
+		"POST /api/v1/leaves": {in: func(f *fixture, _ domain.Role) req {
+			return req{method: "POST", path: "/api/v1/leaves", body: map[string]any{"id": domain.NewID(time.Now()), "kind": "outing",
+				"from": f.c.today, "to": f.c.today, "reason": "到镇里开会"}}
+		}},
+		"GET /api/v1/leaves": {in: get("/api/v1/leaves?limit=500"), listCheck: func(t *testing.T, f *fixture, role domain.Role, r *resp) {
+			for _, it := range r.items() {
+				if it["id"] == f.c.leaveB1 && role != domain.RoleAdmin && role != domain.RoleLeader {
+					t.Errorf("%s lists the leave of B1's cadre", role)
+				}
+				if role == domain.RoleCadre && it["cadreId"] != f.ids[domain.RoleCadre] {
+					t.Errorf("a cadre lists the leave of %v", it["cadreName"])
+				}
+			}
+		}},
+		"GET /api/v1/leaves/:id": scoped(leaves, func(id string) req { return req{method: "GET", path: "/api/v1/leaves/" + id} }),
+		"POST /api/v1/leaves/:id/decision": scoped(leaves, func(id string) req {
+			return req{method: "POST", path: "/api/v1/leaves/" + id + "/decision", body: map[string]any{"decision": "approve"}}
+		}),
+		"POST /api/v1/leaves/:id/cancel": {
+			in: func(f *fixture, r domain.Role) req {
+				id, ok := f.c.ownLeave[r]
+				if !ok {
+					id = f.c.leaveA1 // roles that may not call it
+				}
+				return req{method: "POST", path: "/api/v1/leaves/" + id + "/cancel"}
+			},
+			out: func(f *fixture, _ domain.Role) req {
+				return req{method: "POST", path: "/api/v1/leaves/" + f.c.leaveB1 + "/cancel"}
+			},
+		},
 		"POST /api/v1/field-checks": scoped(villages, func(v string) req {
 			return req{method: "POST", path: "/api/v1/field-checks", body: fieldCheckBody(v)}
 		}),
@@ -650,6 +719,7 @@ func scoped(pick func(f *fixture) (in, out string), mk func(id string) req) acCa
 func villages(f *fixture) (string, string) { return f.villA1, f.villB1 }
 func towns(f *fixture) (string, string)    { return f.townA, f.townB }
 func photos(f *fixture) (string, string)   { return f.c.photoA1, f.c.photoB1 }
+func leaves(f *fixture) (string, string)   { return f.c.leaveA1, f.c.leaveB1 }
 
 // withOK lets an in-scope call also answer these statuses.
 func withOK(c acCase, statuses ...int) acCase {

@@ -30,6 +30,9 @@ type campaignFixture struct {
 	repDel                         map[domain.Role]string // one report in A1 per role, to delete
 	photoA1, photoB1               string                 // ready photos
 	photoA1Key                     string                 // photoA1's object key
+	revA1                          string                 // a report the cadre of A1 filed (for review)
+	leaveA1, leaveB1               string                 // leave asked by the cadre of A1 and the cadre of B1
+	ownLeave                       map[domain.Role]string // a leave of its own per village-level role
 }
 
 func (e *env) campaignFixture(t testing.TB, f *fixture) *campaignFixture {
@@ -106,5 +109,19 @@ func (e *env) campaignFixture(t testing.TB, f *fixture) *campaignFixture {
 	for _, r := range domain.Roles {
 		cf.repDel[r] = report(f.villA1)
 	}
+	rev := e.do(t, req{method: "POST", path: "/api/v1/reports", token: f.tokens[domain.RoleCadre], body: map[string]any{
+		"id": domain.NewID(e.clock.Now()), "kind": "visit", "villageId": f.villA1, "occurredAt": e.clock.Now().Add(-time.Hour),
+		"visitee": "household", "count": 2}})
+	want(t, rev, 201)
+	cf.revA1 = rev.str("id")
+	leave := func(token string) string {
+		t.Helper()
+		r := e.do(t, req{method: "POST", path: "/api/v1/leaves", token: token, body: map[string]any{"id": domain.NewID(e.clock.Now()),
+			"from": cf.today, "to": cf.today, "reason": "就医"}})
+		want(t, r, 201)
+		return r.str("id")
+	}
+	cf.leaveA1, cf.leaveB1 = leave(f.tokens[domain.RoleCadre]), leave(e.login(t, "13900000009", testPassword))
+	cf.ownLeave = map[domain.Role]string{domain.RoleCadre: leave(f.tokens[domain.RoleCadre]), domain.RoleTeamLeader: leave(f.tokens[domain.RoleTeamLeader])}
 	return cf
 }

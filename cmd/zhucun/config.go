@@ -48,6 +48,8 @@ type Config struct {
 	PhotoUploadTTL time.Duration
 	PhotoTimeFar   time.Duration
 	PhotoFarMetres float64
+	// OnPostMetres: a record's position this near its village puts its author on post.
+	OnPostMetres float64
 	// SQLiteSync is the embedded database's synchronous setting: NORMAL
 	// (survives a kill -9) or FULL (also a power cut, slower).
 	SQLiteSync string
@@ -96,7 +98,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	}
 	var c Config
 	var tz, cors, proxies, accessTTL, refreshTTL, skew, backfill, leaseTTL string
-	var s3secure, maxBytes, urlTTL, uploadTTL, timeFar, farMetres, green, yellow string
+	var s3secure, maxBytes, urlTTL, uploadTTL, timeFar, farMetres, onpostMetres, green, yellow string
 	fs.StringVar(&c.Addr, "addr", env("ZHUCUN_ADDR", ":8080"), "listen address (ZHUCUN_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", env("ZHUCUN_DATA_DIR", "./data"), "data directory (ZHUCUN_DATA_DIR)")
 	fs.StringVar(&c.MongoURI, "mongo-uri", getenv("ZHUCUN_MONGO_URI"), "MongoDB URI; empty keeps everything in the embedded SQLite database (ZHUCUN_MONGO_URI)")
@@ -125,6 +127,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	fs.StringVar(&uploadTTL, "photo-upload-ttl", env("ZHUCUN_PHOTO_UPLOAD_TTL", "15m"), "lifetime of a presigned upload (ZHUCUN_PHOTO_UPLOAD_TTL)")
 	fs.StringVar(&timeFar, "photo-time-far", env("ZHUCUN_PHOTO_TIME_FAR", "24h"), "EXIF time this far from a report's event flags the photo (ZHUCUN_PHOTO_TIME_FAR)")
 	fs.StringVar(&farMetres, "photo-far-metres", env("ZHUCUN_PHOTO_FAR_METRES", "5000"), "EXIF position this far from the village flags the photo (ZHUCUN_PHOTO_FAR_METRES)")
+	fs.StringVar(&onpostMetres, "onpost-metres", env("ZHUCUN_ONPOST_METRES", "3000"), "a record's (or its photos') position this near the village puts its author on post that day (ZHUCUN_ONPOST_METRES)")
 	fs.StringVar(&green, "light-green", env("ZHUCUN_LIGHT_GREEN", "85"), "assessment total for a green light (ZHUCUN_LIGHT_GREEN)")
 	fs.StringVar(&yellow, "light-yellow", env("ZHUCUN_LIGHT_YELLOW", "70"), "assessment total for a yellow light (ZHUCUN_LIGHT_YELLOW)")
 	c.AdminPhone = getenv("ZHUCUN_ADMIN_PHONE")
@@ -152,6 +155,9 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	}
 	if err := c.parsePhotos(s3secure, maxBytes, urlTTL, uploadTTL, timeFar, farMetres); err != nil {
 		return c, err
+	}
+	if c.OnPostMetres, err = strconv.ParseFloat(onpostMetres, 64); err != nil || c.OnPostMetres < 0 || c.OnPostMetres > 1e7 {
+		return c, &configError{"ZHUCUN_ONPOST_METRES", onpostMetres, "must be a number of metres from 0 to 10000000"}
 	}
 	if c.LightGreen, err = strconv.ParseFloat(green, 64); err != nil || c.LightGreen < 0 || c.LightGreen > 1000 {
 		return c, &configError{"ZHUCUN_LIGHT_GREEN", green, "must be a number of points from 0 to 1000"}

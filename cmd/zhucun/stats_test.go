@@ -284,7 +284,7 @@ func TestVillageTableAndLights(t *testing.T) {
 	if len(rows) != 2 {
 		t.Fatalf("town A has %d rows, want 2", len(rows))
 	}
-	if l, codes := light(rows[f.villA1]); l != "yellow" || len(codes) != 1 || codes[0] != "no_checkin_7_days" {
+	if l, codes := light(rows[f.villA1]); l != "yellow" || len(codes) != 1 || codes[0] != "no_onpost_7_days" {
 		t.Fatalf("A1 with no checkin: %s %v", l, codes)
 	}
 	// A dispute open for 40 days and an unresolved problem make it red.
@@ -304,7 +304,7 @@ func TestVillageTableAndLights(t *testing.T) {
 		t.Fatalf("assessment: %s", a.body)
 	}
 	row := table()[f.villA1]["light"].(map[string]any)
-	if row["light"] != "green" || row["source"] != "assessment" || row["provisional"] != "red" {
+	if row["light"] != "green" || row["source"] != "draft" || row["provisional"] != "red" {
 		t.Fatalf("light with an assessment: %v", row)
 	}
 	// Replacing it with a stale version is 412; bad scores are 422.

@@ -231,11 +231,13 @@ func build(cfg Config, d deps) (built, error) {
 		Inspect: media.Inspector(cfg.TZ), Audit: audit, Now: d.now, MaxBytes: cfg.PhotoMaxBytes,
 		Signer:    domain.BlobURLSigner{Key: hmacKey(d.secret, "photo links"), Base: "/api/v1/blobs/"},
 		UploadTTL: cfg.PhotoUploadTTL, URLTTL: cfg.PhotoURLTTL, PendingTTL: 24 * time.Hour,
-		TimeTolerance: cfg.PhotoTimeFar, Distance: cfg.PhotoFarMetres, Inspecting: make(chan struct{}, 2), Loc: cfg.TZ}
+		TimeTolerance: cfg.PhotoTimeFar, Distance: cfg.PhotoFarMetres, Inspecting: make(chan struct{}, 2), Loc: cfg.TZ,
+		OnPostDistance: cfg.OnPostMetres, Users: d.store}
+	approvals := domain.ApprovalService{Store: d.store, Org: d.store, Audit: audit, Cache: &domain.LockCache{}, Now: d.now, Loc: cfg.TZ}
 	stats := domain.StatsService{Stats: d.store, Ledger: d.store, Org: d.store, Assessments: d.store,
 		Campaigns: d.store, Teams: d.store, Now: d.now, Loc: cfg.TZ}
 	field := domain.FieldService{Records: d.store, Org: d.store, Users: d.store, Teams: d.store, Audit: audit, Now: d.now, Photos: d.store,
-		MaxSkew: cfg.MaxSkew, Backfill: cfg.Backfill, Loc: cfg.TZ}
+		MaxSkew: cfg.MaxSkew, Backfill: cfg.Backfill, Loc: cfg.TZ, Locks: approvals, OnPostDistance: cfg.OnPostMetres}
 	ready := func(ctx context.Context) error {
 		if err := d.store.Ping(ctx); err != nil {
 			return err
@@ -257,10 +259,13 @@ func build(cfg Config, d deps) (built, error) {
 			Catalogue: d.store, Audit: audit, Now: d.now},
 		Trainings: domain.TrainingService{Store: d.store, Users: d.store, Audit: audit, Now: d.now},
 		Field:     field,
-		OnPost:    domain.OnPostService{Plans: d.store, Users: users, Records: d.store, Now: d.now, Loc: cfg.TZ},
+		OnPost:    domain.OnPostService{Plans: d.store, Users: users, Stats: d.store, Leaves: d.store, Now: d.now, Loc: cfg.TZ},
+		Reviews:   domain.ReviewService{Records: d.store, Audit: audit, Locks: approvals, Now: d.now, Loc: cfg.TZ},
+		Approvals: approvals,
+		Leaves:    domain.LeaveService{Store: d.store, Audit: audit, Now: d.now, Loc: cfg.TZ},
 		Stats:     stats,
 		Exports:   domain.ExportService{Stats: stats, Field: field, Catalogues: d.store},
-		Assessments: domain.AssessmentService{Store: d.store, Org: d.store, Catalogues: d.store, Audit: audit, Now: d.now, Loc: cfg.TZ,
+		Assessments: domain.AssessmentService{Store: d.store, Org: d.store, Catalogues: d.store, Audit: audit, Now: d.now, Loc: cfg.TZ, Approvals: approvals,
 			Thresholds: domain.LightThresholds{Green: cfg.LightGreen, Yellow: cfg.LightYellow}},
 		FieldChecks: domain.FieldCheckService{Store: d.store, Org: d.store, Photos: d.store, Records: d.store, Audit: audit,
 			Now: d.now, Loc: cfg.TZ},

@@ -20,7 +20,7 @@ func TestConformance(t *testing.T) {
 		},
 		Corrupt: func(t *testing.T, s storetest.Store, village, town, day string, n int64) {
 			m := s.(*Store)
-			for _, sc := range scopesOf(village, town) {
+			for _, sc := range scopesOf(village, town, false) {
 				o := countOp{ID: countID(sc, day[:7]), Scope: sc, Month: day[:7], W0: -1,
 					Incs: []incRow{{P: "tot.households_visited", N: n}, {P: "days.d" + day[8:] + ".households_visited", N: n}}}
 				if d, err := findOne[countDoc](t.Context(), m, colCounts, bson.D{{Key: "_id", Value: o.ID}}); err == nil {

@@ -202,9 +202,10 @@ func (a *applier) apply(ctx context.Context, batch []*item) error {
 	ids := map[string]bool{}
 	for _, it := range batch {
 		for _, e := range it.pending.Events {
-			for _, sc := range scopesOf(it.village, it.town) {
+			for _, sc := range scopesOf(it.village, it.town, e.A) {
 				ids[countID(sc, e.D[:7])] = true
 			}
+			ids[countID(domain.StatsVillage(it.village), e.D[:7])] = true // day-counting keys
 		}
 	}
 	docs := map[string]*countDoc{}
@@ -262,7 +263,7 @@ func (a *applier) apply(ctx context.Context, batch []*item) error {
 					continue
 				}
 			}
-			for _, sc := range scopesOf(it.village, it.town) {
+			for _, sc := range scopesOf(it.village, it.town, e.A) {
 				o := op(sc, month)
 				if it.seq <= o.W0 {
 					continue
@@ -291,9 +292,11 @@ func (a *applier) apply(ctx context.Context, batch []*item) error {
 	return a.carryOut(ctx, plan)
 }
 
-// scopesOf are the count scopes a village's write changes.
-func scopesOf(village, town string) []string {
-	return []string{domain.StatsVillage(village), domain.StatsTown(town), domain.StatsDistrict}
+// scopesOf are the count scopes a village's event changes, on its basis.
+// The keys of the day-counting metrics (ck) are kept in the village's
+// reported-basis documents whatever the basis (the keys tell them apart).
+func scopesOf(village, town string, approved bool) [3]string {
+	return domain.EventScopes(domain.StatEvent{Approved: approved}, village, town)
 }
 
 // carryOut applies a logged plan; applying it again changes nothing.

@@ -27,22 +27,27 @@ const colRecords = "records"
 // field names as the SQLite store's JSON) and, until the counts applier
 // has applied it, the write's count delta and audit entry.
 type recordRow struct {
-	ID             string    `bson:"_id"`
-	Type           string    `bson:"type"`
-	VillageID      string    `bson:"villageId"`
-	TownID         string    `bson:"townId"`
-	CreatedBy      string    `bson:"createdBy"`
-	CreatedAt      time.Time `bson:"createdAt"`
-	UpdatedAt      time.Time `bson:"updatedAt"`
-	Version        int       `bson:"version"`
-	Seq            int64     `bson:"seq"`
-	Deleted        bool      `bson:"deleted"`
-	Hash           string    `bson:"hash"`
-	Create         string    `bson:"createHash"`
-	Applied        []string  `bson:"applied,omitempty"`
-	At             time.Time `bson:"at"`
-	Kind           string    `bson:"kind,omitempty"`
-	ProjectID      string    `bson:"projectId,omitempty"`
+	ID        string    `bson:"_id"`
+	Type      string    `bson:"type"`
+	VillageID string    `bson:"villageId"`
+	TownID    string    `bson:"townId"`
+	CreatedBy string    `bson:"createdBy"`
+	CreatedAt time.Time `bson:"createdAt"`
+	UpdatedAt time.Time `bson:"updatedAt"`
+	Version   int       `bson:"version"`
+	Seq       int64     `bson:"seq"`
+	Deleted   bool      `bson:"deleted"`
+	Hash      string    `bson:"hash"`
+	Create    string    `bson:"createHash"`
+	Applied   []string  `bson:"applied,omitempty"`
+	At        time.Time `bson:"at"`
+	Kind      string    `bson:"kind,omitempty"`
+	ProjectID string    `bson:"projectId,omitempty"`
+	// Review is the review state ("submitted" when missing: records
+	// written before reviews).
+	Review         string               `bson:"review,omitempty"`
+	ReviewHistory  []recdoc.ReviewEvent `bson:"reviewHistory,omitempty"`
+	OnPost         bool                 `bson:"onPost,omitempty"`
 	recdoc.Content `bson:",inline"`
 	Pending        *pendingRow `bson:"pending,omitempty"`
 }
@@ -59,13 +64,14 @@ type eventRow struct {
 	D string `bson:"d"`           // YYYY-MM-DD
 	M int    `bson:"m"`           // metric index
 	N int64  `bson:"n"`           // amount
-	C string `bson:"c,omitempty"` // checkins: the cadre
+	C string `bson:"c,omitempty"` // day-counting metrics: the key (StatEvent.Cadre)
+	A bool   `bson:"a,omitempty"` // on the approved basis
 }
 
 func toEventRows(es []domain.StatEvent) []eventRow {
 	out := make([]eventRow, len(es))
 	for i, e := range es {
-		out[i] = eventRow{D: e.Day, M: e.Metric, N: e.N, C: e.Cadre}
+		out[i] = eventRow{D: e.Day, M: e.Metric, N: e.N, C: e.Cadre, A: e.Approved}
 	}
 	return out
 }
@@ -74,13 +80,15 @@ func toRecordRow(r domain.Record) recordRow {
 	c, kind, project := recdoc.Of(r)
 	return recordRow{ID: r.ID, Type: string(r.Type), VillageID: r.VillageID, TownID: r.TownID, CreatedBy: r.CreatedBy,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version, Seq: r.Seq, Deleted: r.Deleted, Hash: r.Hash,
-		Create: r.CreateHash, Applied: r.Applied, At: r.At, Kind: kind, ProjectID: project, Content: c}
+		Create: r.CreateHash, Applied: r.Applied, At: r.At, Kind: kind, ProjectID: project, Content: c,
+		Review: r.ReviewState(), ReviewHistory: recdoc.ReviewOf(r.ReviewHistory), OnPost: r.OnPost}
 }
 
 func toRecord(row recordRow) domain.Record {
 	r := domain.Record{ID: row.ID, Type: domain.RecordType(row.Type), VillageID: row.VillageID, TownID: row.TownID,
 		CreatedBy: row.CreatedBy, CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(), Version: row.Version,
-		Seq: row.Seq, Deleted: row.Deleted, Hash: row.Hash, At: row.At.UTC(), CreateHash: row.Create, Applied: row.Applied}
+		Seq: row.Seq, Deleted: row.Deleted, Hash: row.Hash, At: row.At.UTC(), CreateHash: row.Create, Applied: row.Applied,
+		Review: row.Review, ReviewHistory: recdoc.ReviewInto(row.ReviewHistory), OnPost: row.OnPost}
 	row.Content.Into(&r)
 	return r
 }
@@ -199,6 +207,13 @@ func (s *Store) ListRecords(ctx context.Context, f domain.RecordFilter, after *d
 		if v != "" {
 			filter = append(filter, bson.E{Key: k, Value: v})
 		}
+	}
+	switch f.Review {
+	case "":
+	case domain.ReviewSubmitted: // also the records written before reviews, which have none
+		filter = append(filter, bson.E{Key: "review", Value: bson.D{{Key: "$nin", Value: bson.A{domain.ReviewApproved, domain.ReviewReturned}}}})
+	default:
+		filter = append(filter, bson.E{Key: "review", Value: f.Review})
 	}
 	if !f.From.IsZero() || !f.To.IsZero() {
 		rng := bson.D{}

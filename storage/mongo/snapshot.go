@@ -40,6 +40,10 @@ func (s *Store) loadLedger(ctx context.Context) (domain.LedgerSnapshot, error) {
 	if err != nil {
 		return fail(err)
 	}
+	leaves, err := findAll[leaveRow](ctx, s, colLeaves, bson.D{{Key: "state", Value: domain.LeaveApproved}}, byID)
+	if err != nil {
+		return fail(err)
+	}
 	users, err := findAll[userRow](ctx, s, colUsers, bson.D{}, byID)
 	if err != nil {
 		return fail(err)
@@ -49,6 +53,7 @@ func (s *Store) loadLedger(ctx context.Context) (domain.LedgerSnapshot, error) {
 		Plans: convAll(plans, func(r onpostRow) domain.OnPostPlan {
 			return domain.OnPostPlan{CadreID: r.CadreID, Week: r.Week, Days: r.Days, TownIDs: r.TownIDs, UpdatedBy: r.UpdatedBy, UpdatedAt: r.UpdatedAt.UTC()}
 		}),
+		Leaves:        convAll(leaves, toLeave),
 		CadreVillages: map[string][]string{}, UserNames: map[string]string{}}
 	for _, u := range users {
 		out.CadreVillages[u.ID] = u.VillageIDs

@@ -175,6 +175,9 @@ func Open(ctx context.Context, uri, name string, o Options) (*Store, error) {
 	if err := s.counts.recover(ctx); err != nil {
 		return fail(err)
 	}
+	if err := s.upgrade(ctx); err != nil {
+		return fail(err)
+	}
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.counts.loop(s.stop) }()
 	return s, nil
@@ -252,6 +255,8 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 		},
 		colPhotoPending: {{Keys: bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("created")}},
 		colPlans:        {{Keys: bson.D{{Key: "week", Value: 1}, {Key: "cadreId", Value: 1}}, Options: options.Index().SetName("week_cadre")}},
+		colApprovals:    {{Keys: bson.D{{Key: "townId", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("town")}, {Keys: bson.D{{Key: "state", Value: 1}}, Options: options.Index().SetName("state")}},
+		colLeaves:       {{Keys: bson.D{{Key: "cadreId", Value: 1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("cadre")}, {Keys: bson.D{{Key: "state", Value: 1}, {Key: "to", Value: 1}}, Options: options.Index().SetName("state_to")}},
 	}
 	// One createIndexes call per index: FerretDB 1.24 drops the connection
 	// when one call asks for two or more indexes that already exist, which

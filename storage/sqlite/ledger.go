@@ -304,6 +304,9 @@ func (s *Store) loadLedger(ctx context.Context) (domain.LedgerSnapshot, error) {
 	if out.Plans, err = allDocs[domain.OnPostPlan](ctx, s, "plans", "SELECT doc FROM onpost_plans ORDER BY week, cadre_id"); err != nil {
 		return out, err
 	}
+	if out.Leaves, err = allDocs[domain.Leave](ctx, s, "leaves", "SELECT doc FROM leaves WHERE state = ? ORDER BY id", domain.LeaveApproved); err != nil {
+		return out, err
+	}
 	users, err := allDocs[domain.User](ctx, s, "users", "SELECT doc FROM users ORDER BY id")
 	if err != nil {
 		return out, err

@@ -20,11 +20,14 @@ type recordDoc struct {
 	// CreateHash is left out while it equals Hash (a record never edited).
 	CreateHash string   `json:"createHash,omitempty"`
 	Applied    []string `json:"applied,omitempty"`
+	// Review is kept in the review column; the history and OnPost here.
+	ReviewHistory []recdoc.ReviewEvent `json:"reviewHistory,omitempty"`
+	OnPost        bool                 `json:"onPost,omitempty"`
 	recdoc.Content
 }
 
 // recordCols are the columns a record is read from, in scan order.
-const recordCols = "id, type, village_id, town_id, created_by, at, seq, version, deleted, doc"
+const recordCols = "id, type, village_id, town_id, created_by, at, seq, version, deleted, review, doc"
 
 // manyVillages is where a list over villages reads the type's time index
 // (or the sequence) in order instead of each village's.
@@ -37,7 +40,7 @@ func scanRecord(sc recordScanner) (domain.Record, error) {
 	var typ, doc string
 	var at int64
 	var deleted int
-	if err := sc.Scan(&r.ID, &typ, &r.VillageID, &r.TownID, &r.CreatedBy, &at, &r.Seq, &r.Version, &deleted, &doc); err != nil {
+	if err := sc.Scan(&r.ID, &typ, &r.VillageID, &r.TownID, &r.CreatedBy, &at, &r.Seq, &r.Version, &deleted, &r.Review, &doc); err != nil {
 		return domain.Record{}, err
 	}
 	var d recordDoc
@@ -46,6 +49,7 @@ func scanRecord(sc recordScanner) (domain.Record, error) {
 	}
 	r.Type, r.At, r.Deleted = domain.RecordType(typ), fromMS(at), deleted != 0
 	r.CreatedAt, r.UpdatedAt, r.Hash, r.CreateHash, r.Applied = d.CreatedAt.UTC(), d.UpdatedAt.UTC(), d.Hash, d.CreateHash, d.Applied
+	r.ReviewHistory, r.OnPost = recdoc.ReviewInto(d.ReviewHistory), d.OnPost
 	if r.CreateHash == "" {
 		r.CreateHash = r.Hash
 	}
@@ -57,7 +61,8 @@ func scanRecord(sc recordScanner) (domain.Record, error) {
 // recordCols, and its kind and project for the filter columns.
 func recordArgs(r domain.Record) (doc, kind, project string, err error) {
 	c, kind, project := recdoc.Of(r)
-	d := recordDoc{CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Hash: r.Hash, Applied: r.Applied, Content: c}
+	d := recordDoc{CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Hash: r.Hash, Applied: r.Applied, Content: c,
+		ReviewHistory: recdoc.ReviewOf(r.ReviewHistory), OnPost: r.OnPost}
 	if r.CreateHash != r.Hash {
 		d.CreateHash = r.CreateHash
 	}
@@ -96,9 +101,9 @@ func (s *Store) CreateRecord(ctx context.Context, w domain.RecordWrite) (domain.
 			return err
 		}
 		r.Seq = tx.nextSeq()
-		if _, err := tx.exec(`INSERT INTO records (id, type, village_id, town_id, created_by, at, seq, version, deleted, kind, project_id, doc)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.ID, string(r.Type), r.VillageID, r.TownID, r.CreatedBy, ms(r.At), r.Seq, r.Version, boolInt(r.Deleted), kind, project, doc); err != nil {
+		if _, err := tx.exec(`INSERT INTO records (id, type, village_id, town_id, created_by, at, seq, version, deleted, kind, project_id, review, doc)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, string(r.Type), r.VillageID, r.TownID, r.CreatedBy, ms(r.At), r.Seq, r.Version, boolInt(r.Deleted), kind, project, r.ReviewState(), doc); err != nil {
 			return err
 		}
 		if w.Audit != nil {
@@ -134,9 +139,9 @@ func (s *Store) ReplaceRecord(ctx context.Context, w domain.RecordWrite) (domain
 	}
 	err = s.write(ctx, func(tx *wtx) error {
 		r.Seq = tx.nextSeq()
-		res, err := tx.exec(`UPDATE records SET at = ?, seq = ?, version = ?, deleted = ?, kind = ?, project_id = ?, doc = ?
+		res, err := tx.exec(`UPDATE records SET at = ?, seq = ?, version = ?, deleted = ?, kind = ?, project_id = ?, review = ?, doc = ?
 			WHERE id = ? AND version = ?`,
-			ms(r.At), r.Seq, r.Version, boolInt(r.Deleted), kind, project, doc, r.ID, r.Version-1)
+			ms(r.At), r.Seq, r.Version, boolInt(r.Deleted), kind, project, r.ReviewState(), doc, r.ID, r.Version-1)
 		if err != nil {
 			return err
 		}
@@ -211,6 +216,16 @@ func (s *Store) ListRecords(ctx context.Context, f domain.RecordFilter, after *d
 	}
 	w := (&where{}).raw("type = ?", string(f.Type)).raw("deleted = 0").in("village_id", f.VillageIDs).
 		eq("kind", f.Kind).eq("created_by", f.CreatedBy).eq("project_id", f.ProjectID)
+	switch f.Review {
+	case "":
+	case domain.ReviewReturned:
+		// The few returned records have their own index; the literal lets
+		// SQLite use it (a partial index is not used for a parameter).
+		index = "records_returned"
+		w.raw("review = 'returned'")
+	default:
+		w.raw("review = ?", f.Review)
+	}
 	if !f.From.IsZero() {
 		w.raw("at >= ?", ms(f.From))
 	}

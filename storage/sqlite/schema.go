@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -222,20 +223,58 @@ CREATE TABLE checkin_days (
   PRIMARY KEY (village_id, day, cadre_id)
 ) WITHOUT ROWID;
 `,
+	// 2: reviews, on-post days from the work, approvals and leave.
+	`
+ALTER TABLE records ADD COLUMN review TEXT NOT NULL DEFAULT 'submitted';
+CREATE INDEX records_returned ON records(village_id, type, deleted, at, id) WHERE review = 'returned';
+ALTER TABLE counts ADD COLUMN onpost_days INTEGER NOT NULL DEFAULT 0;
+-- Every checkin so far puts its cadre on post: its day counts as an on-post day.
+UPDATE records SET doc = json_set(doc, '$.onPost', json('true'))
+  WHERE type = 'report' AND kind = 'checkin' AND deleted = 0;
+INSERT INTO checkin_days (village_id, day, cadre_id, n)
+  SELECT village_id, day, 'p|' || cadre_id, n FROM checkin_days WHERE n > 0;
+UPDATE counts SET onpost_days = checkins;
+CREATE TABLE approvals (
+  key      TEXT PRIMARY KEY,  -- level:scope:period
+  level    TEXT NOT NULL,
+  scope_id TEXT NOT NULL,
+  town_id  TEXT NOT NULL,
+  period   TEXT NOT NULL,
+  state    TEXT NOT NULL,
+  doc      TEXT NOT NULL
+);
+CREATE INDEX approvals_town ON approvals(town_id, key);
+CREATE INDEX approvals_state ON approvals(state);
+CREATE TABLE leaves (
+  id       TEXT PRIMARY KEY,
+  cadre_id TEXT NOT NULL,
+  state    TEXT NOT NULL,
+  from_day TEXT NOT NULL,
+  to_day   TEXT NOT NULL,
+  doc      TEXT NOT NULL
+);
+CREATE INDEX leaves_cadre ON leaves(cadre_id, id);
+CREATE INDEX leaves_state ON leaves(state, to_day);
+`,
 }
 
-// schemaMetrics are the count columns of schema version 1, in the order of
-// domain.EventMetricNames; a metric added to the domain needs a migration
-// that adds its column (TestSchemaHasEveryMetric fails until it exists).
-var schemaMetrics = []string{
+// v1Metrics are the count columns schema version 1 creates.
+var v1Metrics = []string{
 	"leader_research_visits", "unit_research_visits", "committee_meetings", "meetings", "party_members_visited",
 	"households_visited", "conflicts_identified", "disputes_resolved", "losses_recovered_fen", "reserve_candidates",
 	"funds_fen", "checkins", "photos", "projects_started", "projects_completed", "disputes_open",
 }
 
+// schemaMetrics are the count columns of the current schema, in the order
+// of domain.EventMetricNames: version 1's and those later migrations add.
+// A metric added to the domain needs a migration that adds its column
+// (TestSchemaHasEveryMetric fails until it exists).
+var schemaMetrics = append(slices.Clip(v1Metrics), "onpost_days")
+
+// metricColumns are version 1's count columns (never changes: version 1 has shipped).
 func metricColumns() string {
 	var b strings.Builder
-	for _, m := range schemaMetrics {
+	for _, m := range v1Metrics {
 		fmt.Fprintf(&b, "  %s INTEGER NOT NULL DEFAULT 0,\n", m)
 	}
 	return b.String()

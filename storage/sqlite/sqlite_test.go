@@ -45,7 +45,7 @@ func TestConformance(t *testing.T) {
 		},
 		Corrupt: func(t *testing.T, s storetest.Store, village, town, day string, n int64) {
 			err := s.(*Store).write(t.Context(), func(tx *wtx) error {
-				return bump(tx, village, town, domain.MHouseholdsVisited, day, n)
+				return bump(tx, village, town, domain.StatEvent{Day: day, Metric: domain.MHouseholdsVisited}, n)
 			})
 			if err != nil {
 				t.Fatal(err)

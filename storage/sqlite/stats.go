@@ -16,25 +16,28 @@ import (
 // A period's counts are the sum of its days' rows, read by the primary key:
 // at most a row per day of the period, whatever the records number.
 
-// bump adds n to a metric of a day in the village, its town and the district.
-func bump(tx *wtx, village, town string, metric int, day string, n int64) error {
-	if metric < 0 || metric >= len(schemaMetrics) {
-		return fmt.Errorf("count: metric %d has no column", metric)
+// bump adds n to an event's metric on its day in the village, its town and
+// the district, on the event's basis.
+func bump(tx *wtx, village, town string, e domain.StatEvent, n int64) error {
+	if e.Metric < 0 || e.Metric >= len(schemaMetrics) {
+		return fmt.Errorf("count: metric %d has no column", e.Metric)
 	}
-	col := schemaMetrics[metric] // our own column name, never input
+	col := schemaMetrics[e.Metric] // our own column name, never input
+	sc := domain.EventScopes(e, village, town)
 	_, err := tx.exec("INSERT INTO counts (scope, day, "+col+") VALUES (?, ?, ?), (?, ?, ?), (?, ?, ?) "+
 		"ON CONFLICT (scope, day) DO UPDATE SET "+col+" = "+col+" + excluded."+col,
-		domain.StatsVillage(village), day, n, domain.StatsTown(town), day, n, domain.StatsDistrict, day, n)
+		sc[0], e.Day, n, sc[1], e.Day, n, sc[2], e.Day, n)
 	return err
 }
 
-// applyDelta adds a write's delta to the counts. A checkin event changes
-// the cadre's checkins of that village and day; the day counts once, so it
-// adds to the checkins metric only when they go from none to some (or back).
+// applyDelta adds a write's delta to the counts. An event of a
+// day-counting metric changes its key's events of that village and day
+// (checkin_days); the day counts once, so it adds to the metric only when
+// they go from none to some (or back).
 func applyDelta(tx *wtx, village, town string, delta []domain.StatEvent) error {
 	for _, e := range delta {
 		if e.Cadre == "" {
-			if err := bump(tx, village, town, e.Metric, e.Day, e.N); err != nil {
+			if err := bump(tx, village, town, e, e.N); err != nil {
 				return err
 			}
 			continue
@@ -59,7 +62,7 @@ func applyDelta(tx *wtx, village, town string, delta []domain.StatEvent) error {
 			}
 		}
 		if d != 0 {
-			if err := bump(tx, village, town, e.Metric, e.Day, d); err != nil {
+			if err := bump(tx, village, town, e, d); err != nil {
 				return err
 			}
 		}
@@ -99,6 +102,35 @@ func (s *Store) PeriodCounts(ctx context.Context, scope string, p domain.Period)
 // CumulativeCounts returns a scope's event counts of every day up to to.
 func (s *Store) CumulativeCounts(ctx context.Context, scope, to string) (domain.Counts, error) {
 	return s.sumCounts(ctx, "cumulative counts", "scope = ? AND day <= ?", scope, to)
+}
+
+// CountedDays lists the days from–to on which a day-counting key counted
+// in any of the villages.
+func (s *Store) CountedDays(ctx context.Context, villageIDs []string, key, from, to string) ([]string, error) {
+	out := []string{}
+	if len(villageIDs) == 0 {
+		return out, nil
+	}
+	w := (&where{}).in("village_id", villageIDs).raw("cadre_id = ?", key).raw("day >= ? AND day <= ?", from, to).raw("n > 0")
+	err := s.read(ctx, func(ctx context.Context, db querier) error {
+		rows, err := db.QueryContext(ctx, "SELECT DISTINCT day FROM checkin_days"+w.sql()+" ORDER BY day", w.args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var d string
+			if err := rows.Scan(&d); err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("counted days: %w", err)
+	}
+	return out, nil
 }
 
 // storedCounts reads every count row.

@@ -229,3 +229,37 @@ func (c Content) Into(r *domain.Record) {
 		r.Photo = &ph
 	}
 }
+
+// ReviewEvent is one step of a record's review.
+type ReviewEvent struct {
+	State   string    `bson:"state" json:"state"`
+	By      string    `bson:"by" json:"by"`
+	ByName  string    `bson:"byName,omitempty" json:"byName,omitempty"`
+	At      time.Time `bson:"at" json:"at"`
+	Comment string    `bson:"comment,omitempty" json:"comment,omitempty"`
+}
+
+// ReviewOf is a record's review history as stored.
+func ReviewOf(h []domain.ReviewEvent) []ReviewEvent {
+	if len(h) == 0 {
+		return nil
+	}
+	out := make([]ReviewEvent, len(h))
+	for i, e := range h {
+		out[i] = ReviewEvent(e)
+	}
+	return out
+}
+
+// ReviewInto is a stored review history in the domain (times in UTC).
+func ReviewInto(h []ReviewEvent) []domain.ReviewEvent {
+	if len(h) == 0 {
+		return nil
+	}
+	out := make([]domain.ReviewEvent, len(h))
+	for i, e := range h {
+		out[i] = domain.ReviewEvent(e)
+		out[i].At = e.At.UTC()
+	}
+	return out
+}
