@@ -119,3 +119,34 @@ var shanghai = func() *time.Location {
 
 // testLog shows the stores' background errors in the test output.
 var testLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+// TestUpgradeToOnPostDays: data written before on-post days (a checkin not
+// marked, no data version) is upgraded by the next writer: the checkin is
+// on post, its day an on-post day, and the counts equal a recount.
+func TestUpgradeToOnPostDays(t *testing.T) {
+	ctx := t.Context()
+	s := open(t)
+	at := time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)
+	r := domain.Record{ID: domain.NewID(at), Type: domain.TypeReport, VillageID: "v1", TownID: "t1", CreatedBy: "c1",
+		Version: 1, At: at, CreatedAt: at, UpdatedAt: at, Report: &domain.Report{Kind: domain.KindCheckin, OccurredAt: at}}
+	r.Hash = r.Fingerprint()
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	if _, err := s.CreateRecord(ctx, domain.RecordWrite{Record: r, Delta: domain.StatDelta(nil, r, loc)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Collection(colMeta).DeleteOne(ctx, map[string]string{"_id": "schema"}); err != nil {
+		t.Fatal(err)
+	}
+	s = reopen(t, s)
+	got, err := s.GetRecord(ctx, r.ID)
+	if err != nil || !got.OnPost {
+		t.Fatalf("the checkin after the upgrade: on post %v, %v", got.OnPost, err)
+	}
+	c, err := s.PeriodCounts(ctx, domain.StatsDistrict, domain.Period{From: "2026-03-01", To: "2026-03-31"})
+	if err != nil || c[domain.MOnPostDays] != 1 || c[domain.MCheckins] != 1 {
+		t.Fatalf("counts %v %v", c, err)
+	}
+	if diffs, err := s.VerifyStats(ctx); err != nil || len(diffs) != 0 {
+		t.Fatalf("verify after the upgrade: %+v %v", diffs, err)
+	}
+}

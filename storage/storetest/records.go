@@ -197,37 +197,59 @@ func testCountsExactAcrossCrashes(t *testing.T, b Backend) {
 	base := time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
 	live := map[string]domain.Record{}
 	var ids []string
-	want := func() (households, checkins int64) {
-		days := map[[3]string]bool{}
+	type tally struct{ households, checkins, onPost int64 }
+	want := func(approved bool) tally {
+		var out tally
+		days, onPost := map[[3]string]bool{}, map[[3]string]bool{}
 		for _, r := range live {
+			if approved && r.ReviewState() != domain.ReviewApproved {
+				continue
+			}
+			k := [3]string{r.VillageID, r.At.In(shanghai).Format(domain.DateLayout), r.CreatedBy}
 			if r.Report.Kind == domain.KindCheckin {
-				days[[3]string{r.VillageID, r.At.In(shanghai).Format(domain.DateLayout), r.CreatedBy}] = true
+				days[k] = true
 			} else {
-				households += int64(r.Report.Count)
+				out.households += int64(r.Report.Count)
+			}
+			if r.OnPost {
+				onPost[k] = true
 			}
 		}
-		return households, int64(len(days))
+		out.checkins, out.onPost = int64(len(days)), int64(len(onPost))
+		return out
 	}
 	check := func(when string) {
 		t.Helper()
 		q, _ := domain.ParsePeriod("2026Q1")
-		var sum int64
-		for _, sc := range []string{domain.StatsTown("t1"), domain.StatsTown("t2")} {
-			c, err := s.PeriodCounts(ctx, sc, q)
+		for _, approved := range []bool{false, true} {
+			key := func(k string) string {
+				if approved {
+					return domain.ApprovedScope(k)
+				}
+				return k
+			}
+			var sum int64
+			for _, sc := range []string{domain.StatsTown("t1"), domain.StatsTown("t2")} {
+				c, err := s.PeriodCounts(ctx, key(sc), q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum += c[domain.MHouseholdsVisited]
+			}
+			d, err := s.PeriodCounts(ctx, key(domain.StatsDistrict), q)
 			if err != nil {
 				t.Fatal(err)
 			}
-			sum += c[domain.MHouseholdsVisited]
+			w := want(approved)
+			if d[domain.MHouseholdsVisited] != w.households || sum != w.households || d[domain.MCheckins] != w.checkins || d[domain.MOnPostDays] != w.onPost {
+				t.Fatalf("%s (approved %v): district households %d, towns %d, checkins %d, on-post days %d; the writes add up to %+v",
+					when, approved, d[domain.MHouseholdsVisited], sum, d[domain.MCheckins], d[domain.MOnPostDays], w)
+			}
 		}
-		d, err := s.PeriodCounts(ctx, domain.StatsDistrict, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h, ck := want()
-		if d[domain.MHouseholdsVisited] != h || sum != h || d[domain.MCheckins] != ck {
-			t.Fatalf("%s: district households %d, towns %d, checkins %d; the writes add up to %d and %d",
-				when, d[domain.MHouseholdsVisited], sum, d[domain.MCheckins], h, ck)
-		}
+	}
+	// reviewed sets a random review state.
+	reviewed := func(r *domain.Record) {
+		r.Review = domain.ReviewStates[rng.IntN(len(domain.ReviewStates))]
 	}
 	for round := range 6 {
 		for range 15 + rng.IntN(15) {
@@ -236,12 +258,14 @@ func testCountsExactAcrossCrashes(t *testing.T, b Backend) {
 				v := rng.IntN(4)
 				at := base.Add(time.Duration(rng.IntN(28*24)) * time.Hour)
 				r := visit(domain.NewID(at), fmt.Sprint("v", v), fmt.Sprint("t", 1+v%2), at, 1+rng.IntN(9))
+				r.CreatedBy = fmt.Sprint("c", rng.IntN(2))
 				if rng.IntN(4) == 0 {
 					r.Report.Kind, r.Report.Visitee, r.Report.Count = domain.KindCheckin, "", 0
-					r.CreatedBy = fmt.Sprint("c", rng.IntN(2))
 					r.Hash = r.Fingerprint()
 					r.CreateHash = r.Hash
 				}
+				r.OnPost = r.Report.Kind == domain.KindCheckin || rng.IntN(2) == 0
+				reviewed(&r)
 				got, err := s.CreateRecord(ctx, createW(r))
 				if err != nil {
 					t.Fatal(err)
@@ -264,6 +288,12 @@ func testCountsExactAcrossCrashes(t *testing.T, b Backend) {
 				}
 				next.Report, next.Version = &rep, old.Version+1
 				next.Hash = next.Fingerprint()
+				if rng.IntN(2) == 0 {
+					reviewed(&next) // a review decision, with or without an edit
+				}
+				if rep.Kind != domain.KindCheckin && rng.IntN(3) == 0 {
+					next.OnPost = !old.OnPost
+				}
 				got, err := s.ReplaceRecord(ctx, domain.RecordWrite{Record: next, Delta: domain.StatDelta(&old, next, shanghai)})
 				if err != nil {
 					t.Fatal(err)

@@ -58,6 +58,8 @@ func Run(t *testing.T, b Backend) {
 		{"StatsVerifyAndRebuild", testStatsVerifyAndRebuild},
 		{"CampaignEntities", testCampaignEntities},
 		{"Lookups", testLookups},
+		{"ReviewStatesAndCountedDays", testReviewStatesAndCountedDays},
+		{"ApprovalsAndLeaves", testApprovalsAndLeaves},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, b) })
 	}
