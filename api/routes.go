@@ -32,6 +32,11 @@ func (s *server) register(app *fiber.App) {
 	s.handle(v1, fiber.MethodPost, "/auth/wechat", nil, s.wechatLogin)
 	s.handle(v1, fiber.MethodPost, "/auth/wechat/bind", nil, s.wechatBind)
 	s.handle(v1, fiber.MethodGet, "/me", allRoles, s.me)
+	s.handle(v1, fiber.MethodGet, "/me/notifications", allRoles, s.notifications)
+	s.handle(v1, fiber.MethodGet, "/me/notifications/unread-count", allRoles, s.unreadCount)
+	s.handle(v1, fiber.MethodPost, "/me/notifications/read", allRoles, s.markRead)
+	s.handle(v1, fiber.MethodGet, "/me/wechat/subscriptions", allRoles, s.subscriptions)
+	s.handle(v1, fiber.MethodPost, "/me/wechat/subscriptions", allRoles, s.subscribe)
 
 	s.handle(v1, fiber.MethodPost, "/towns", adminOnly, s.createTown)
 	s.handle(v1, fiber.MethodGet, "/towns", allRoles, s.listTowns)

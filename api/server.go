@@ -65,6 +65,7 @@ type Services struct {
 	Reviews     domain.ReviewService
 	Approvals   domain.ApprovalService
 	Leaves      domain.LeaveService
+	Notify      domain.NotifyService
 	// Ready reports whether the backing stores answer.
 	Ready func(ctx context.Context) error
 	Now   domain.Clock

@@ -202,6 +202,7 @@ type ApprovalService struct {
 	Org   OrgStore
 	Audit Auditor
 	Cache *LockCache
+	Notes Notifier // nil: no reminders
 	Now   Clock
 	Loc   *time.Location
 }
@@ -374,7 +375,47 @@ func (s ApprovalService) Act(ctx context.Context, c Caller, level, scopeID, peri
 		return Approval{}, false, fmt.Errorf("approval: %w", err)
 	}
 	s.Cache.Changed()
-	return a, false, s.Audit.Record(ctx, c, "approval", a.Key(), "approval:"+action, a.TownID)
+	if err := s.Audit.Record(ctx, c, "approval", a.Key(), "approval:"+action, a.TownID); err != nil {
+		return a, false, err
+	}
+	return a, false, s.remind(ctx, a, action)
+}
+
+// remind tells the members of the period's villages that it is about to be
+// locked (submitted) or locked (approved).
+func (s ApprovalService) remind(ctx context.Context, a Approval, action string) error {
+	if s.Notes == nil {
+		return nil
+	}
+	if action != ActSubmit {
+		settled(ctx, s.Notes, RulePeriodSubmitted, a.Key())
+	}
+	if action != ActSubmit && action != ActApprove {
+		return nil
+	}
+	villages := []string{a.ScopeID}
+	what := a.Period[:4] + "年" + strings.TrimLeft(a.Period[4:], "0") + "月"
+	if a.Level == ApprovalTown {
+		vs, err := allPages(func(p Page) (List[Village], error) {
+			return s.Org.ListVillages(ctx, VillageFilter{Scope: Scope{All: true}, TownID: a.ScopeID}, p)
+		})
+		if err != nil {
+			return fmt.Errorf("approval reminders: %w", err)
+		}
+		villages = villages[:0]
+		for _, v := range vs {
+			villages = append(villages, v.ID)
+		}
+		what = a.Period[:4] + map[string]string{"S1": "年上半年", "S2": "年下半年"}[a.Period[4:]]
+	}
+	n := Notice{VillageIDs: villages, Item: a.Key(), Data: map[string]string{"level": a.Level, "scopeId": a.ScopeID, "period": a.Period}}
+	if action == ActSubmit {
+		n.Rule, n.Title, n.Body = RulePeriodSubmitted, "数据即将锁定", what+"数据已提交审核，审核通过后锁定，请及时补正"
+	} else {
+		n.Rule, n.Title, n.Body = RulePeriodLocked, "数据已锁定", what+"数据已审核锁定"
+	}
+	notify(ctx, s.Notes, n)
+	return nil
 }
 
 // HalfApproved reports whether a town's half-year is approved.

@@ -30,5 +30,6 @@ type Store interface {
 	LedgerSource
 	ApprovalStore
 	LeaveStore
+	NotificationStore
 	Close(ctx context.Context) error
 }

@@ -34,6 +34,9 @@ type FieldService struct {
 	// OnPostDistance is how near the village (metres) a record's position,
 	// or one of its photos', puts its author on post (onpost.go).
 	OnPostDistance float64
+	// Notes, when set, hears that a returned record was edited (its
+	// reminder is dealt with).
+	Notes Notifier
 }
 
 // Field limits.
@@ -574,6 +577,9 @@ func (s FieldService) Update(ctx context.Context, c Caller, typ RecordType, id s
 		return Record{}, false, staleErr()
 	} else if err != nil {
 		return Record{}, false, fmt.Errorf("update %s: %w", typ, err)
+	}
+	if stored.ReviewState() == ReviewReturned {
+		settled(ctx, s.Notes, RuleRecordReturned, id)
 	}
 	return saved, false, nil
 }

@@ -93,8 +93,8 @@ type LeaveService struct {
 	Audit Auditor
 	Now   Clock
 	Loc   *time.Location
-	// Notify, when set, tells the cadre of a decision.
-	Notify func(ctx context.Context, l Leave) error
+	// Notes, when set, tells the cadre of a decision.
+	Notes Notifier
 }
 
 // LeaveInput is a request for leave.
@@ -282,10 +282,14 @@ func (s LeaveService) move(ctx context.Context, c Caller, l Leave, to, comment s
 	if err := s.Audit.Record(ctx, c, "leave", l.ID, action, first(l.TownIDs)); err != nil {
 		return l, false, err
 	}
-	if s.Notify != nil && to != LeaveCancelled {
-		if err := s.Notify(ctx, l); err != nil {
-			return l, false, fmt.Errorf("notify leave: %w", err)
+	if to != LeaveCancelled {
+		title := map[string]string{LeaveApproved: "请假已批准", LeaveRefused: "请假未获批准"}[to]
+		body := fmt.Sprintf("%s至%s：%s", l.From, l.To, l.Reason)
+		if comment != "" {
+			body += "（" + comment + "）"
 		}
+		notify(ctx, s.Notes, Notice{UserIDs: []string{l.CadreID}, Rule: RuleLeaveDecided, Item: l.ID, Title: title, Body: body,
+			Data: map[string]string{"leaveId": l.ID, "state": to}})
 	}
 	return l, false, nil
 }

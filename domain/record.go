@@ -234,6 +234,8 @@ type RecordStore interface {
 	// order, tombstones included, and the seq up to which the answer is
 	// complete (the next cursor).
 	Changes(ctx context.Context, villageIDs []string, after int64, limit int) ([]Record, int64, error)
+	// CountReview counts the live records of these villages in a review state.
+	CountReview(ctx context.Context, villageIDs []string, state string) (int64, error)
 }
 
 // ErrIDConflict means a client id is taken by a different record.

@@ -113,6 +113,7 @@ type ReviewService struct {
 	Records RecordStore
 	Audit   Auditor
 	Locks   PeriodLocks // nil: no locks
+	Notes   Notifier    // nil: no reminders
 	Now     Clock
 	Loc     *time.Location
 }
@@ -195,6 +196,13 @@ func (s ReviewService) one(ctx context.Context, c Caller, it ReviewItem) (Record
 		return Record{}, false, staleErr()
 	} else if err != nil {
 		return Record{}, false, fmt.Errorf("review: %w", err)
+	}
+	if state == ReviewReturned {
+		notify(ctx, s.Notes, Notice{UserIDs: []string{stored.CreatedBy}, Rule: RuleRecordReturned, Item: stored.ID,
+			Title: "记录被退回", Body: c.Name + "退回：" + comment,
+			Data: map[string]string{"recordId": stored.ID, "type": string(stored.Type), "villageId": stored.VillageID}})
+	} else {
+		settled(ctx, s.Notes, RuleRecordReturned, stored.ID)
 	}
 	return saved, false, nil
 }

@@ -1,7 +1,7 @@
-// Package wechat signs mini-program users in through WeChat's
-// jscode2session endpoint (auth.code2Session). The base URL is
-// configurable so that tests, and deployments behind a proxy, can point it
-// elsewhere.
+// Package wechat talks to WeChat's server API for the mini-program: it
+// signs users in through jscode2session (auth.code2Session) and sends
+// subscribe messages (subscribe.go). The base URL is configurable so that
+// tests, and deployments behind a proxy, can point it elsewhere.
 package wechat
 
 import (

@@ -57,7 +57,16 @@ func accessTable() map[string]acCase {
 		"POST /api/v1/auth/wechat/bind": {in: func(*fixture, domain.Role) req {
 			return req{method: "POST", path: "/api/v1/auth/wechat/bind", body: map[string]any{"ticket": "x", "phone": "13900000000", "password": "x"}}
 		}, okIn: []int{401}},
-		"GET /api/v1/me": {in: get("/api/v1/me")},
+		"GET /api/v1/me":                            {in: get("/api/v1/me")},
+		"GET /api/v1/me/notifications":              {in: get("/api/v1/me/notifications")},
+		"GET /api/v1/me/notifications/unread-count": {in: get("/api/v1/me/notifications/unread-count")},
+		"POST /api/v1/me/notifications/read": {in: func(*fixture, domain.Role) req {
+			return req{method: "POST", path: "/api/v1/me/notifications/read", body: map[string]any{"all": true}}
+		}},
+		"GET /api/v1/me/wechat/subscriptions": {in: get("/api/v1/me/wechat/subscriptions")},
+		"POST /api/v1/me/wechat/subscriptions": {in: func(*fixture, domain.Role) req {
+			return req{method: "POST", path: "/api/v1/me/wechat/subscriptions", body: map[string]any{"accepted": []string{"tmpl-returned"}}}
+		}},
 
 		"POST /api/v1/towns": {in: func(_ *fixture, r domain.Role) req {
 			return req{method: "POST", path: "/api/v1/towns", body: map[string]any{"name": "新镇" + string(r)}}

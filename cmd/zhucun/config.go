@@ -7,9 +7,12 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"zhucun/domain"
 )
 
 // Config is the server's configuration, from ZHUCUN_* environment
@@ -32,10 +35,14 @@ type Config struct {
 	RefreshTTL    time.Duration
 	WeChatAppID   string
 	WeChatSecret  string
-	WeChatBase    string
-	LogLevel      string
-	MaxSkew       time.Duration
-	Backfill      time.Duration
+	// WeChatTemplates are the subscribe-message templates per reminder rule.
+	WeChatTemplates map[string]string
+	// WeChatPage is the mini-program page a subscribe message opens.
+	WeChatPage string
+	WeChatBase string
+	LogLevel   string
+	MaxSkew    time.Duration
+	Backfill   time.Duration
 	// Photos: S3 when S3Endpoint is set, else local disk under DataDir.
 	S3Endpoint     string
 	S3AccessKey    string
@@ -98,7 +105,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	}
 	var c Config
 	var tz, cors, proxies, accessTTL, refreshTTL, skew, backfill, leaseTTL string
-	var s3secure, maxBytes, urlTTL, uploadTTL, timeFar, farMetres, onpostMetres, green, yellow string
+	var s3secure, maxBytes, urlTTL, uploadTTL, timeFar, farMetres, onpostMetres, green, yellow, templates string
 	fs.StringVar(&c.Addr, "addr", env("ZHUCUN_ADDR", ":8080"), "listen address (ZHUCUN_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", env("ZHUCUN_DATA_DIR", "./data"), "data directory (ZHUCUN_DATA_DIR)")
 	fs.StringVar(&c.MongoURI, "mongo-uri", getenv("ZHUCUN_MONGO_URI"), "MongoDB URI; empty keeps everything in the embedded SQLite database (ZHUCUN_MONGO_URI)")
@@ -113,6 +120,8 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	fs.StringVar(&refreshTTL, "refresh-ttl", env("ZHUCUN_REFRESH_TTL", "720h"), "refresh token lifetime (ZHUCUN_REFRESH_TTL)")
 	fs.StringVar(&leaseTTL, "lease-ttl", env("ZHUCUN_LEASE_TTL", "10s"), "MongoDB writer lease: a standby takes over about this long after the writer dies (ZHUCUN_LEASE_TTL)")
 	fs.StringVar(&c.WeChatAppID, "wechat-appid", getenv("ZHUCUN_WECHAT_APPID"), "WeChat mini-program appid (ZHUCUN_WECHAT_APPID)")
+	fs.StringVar(&templates, "wechat-templates", getenv("ZHUCUN_WECHAT_TEMPLATES"), "subscribe-message template ids per reminder rule, e.g. record_returned=TMPL1,leave_decided=TMPL2 (ZHUCUN_WECHAT_TEMPLATES)")
+	fs.StringVar(&c.WeChatPage, "wechat-page", env("ZHUCUN_WECHAT_PAGE", "pages/index/index"), "mini-program page a subscribe message opens (ZHUCUN_WECHAT_PAGE)")
 	fs.StringVar(&c.WeChatBase, "wechat-api-base", env("ZHUCUN_WECHAT_API_BASE", "https://api.weixin.qq.com"), "WeChat API base URL (ZHUCUN_WECHAT_API_BASE)")
 	fs.StringVar(&skew, "max-skew", env("ZHUCUN_MAX_SKEW", "10m"), "how far in the future a phone's event time may be (ZHUCUN_MAX_SKEW)")
 	fs.StringVar(&backfill, "backfill", env("ZHUCUN_BACKFILL", "2160h"), "how far back an event may be filed (ZHUCUN_BACKFILL)")
@@ -218,6 +227,12 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	if (c.WeChatAppID == "") != (c.WeChatSecret == "") {
 		return c, &configError{"ZHUCUN_WECHAT_APPID", c.WeChatAppID, "set both ZHUCUN_WECHAT_APPID and ZHUCUN_WECHAT_SECRET, or neither"}
 	}
+	if c.WeChatTemplates, err = parseTemplates(templates); err != nil {
+		return c, &configError{"ZHUCUN_WECHAT_TEMPLATES", templates, err.Error()}
+	}
+	if len(c.WeChatTemplates) > 0 && c.WeChatAppID == "" {
+		return c, &configError{"ZHUCUN_WECHAT_TEMPLATES", templates, "needs ZHUCUN_WECHAT_APPID and ZHUCUN_WECHAT_SECRET"}
+	}
 	if !strings.HasPrefix(c.WeChatBase, "https://") && !strings.HasPrefix(c.WeChatBase, "http://") {
 		return c, &configError{"ZHUCUN_WECHAT_API_BASE", c.WeChatBase, "must be an http(s) URL"}
 	}
@@ -297,4 +312,22 @@ func newFlagSet() *flag.FlagSet {
 	fs := flag.NewFlagSet("zhucun", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	return fs
+}
+
+// parseTemplates reads rule=template pairs, comma-separated; each rule one
+// of domain.NotificationRules.
+func parseTemplates(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		rule, tmpl, ok := strings.Cut(part, "=")
+		rule, tmpl = strings.TrimSpace(rule), strings.TrimSpace(tmpl)
+		if !ok || tmpl == "" || !slices.Contains(domain.NotificationRules, rule) {
+			return nil, fmt.Errorf("must be rule=template pairs, rules among %s", strings.Join(domain.NotificationRules, ", "))
+		}
+		out[rule] = tmpl
+	}
+	return out, nil
 }

@@ -84,6 +84,7 @@ type env struct {
 	clock  *clock
 	blobs  domain.BlobStore
 	photos domain.PhotoService
+	notify domain.NotifyService
 }
 
 // clock is a settable test clock.
@@ -99,6 +100,13 @@ func (c *clock) Now() time.Time {
 	defer c.mu.Unlock()
 	c.now = c.now.Add(time.Millisecond)
 	return c.now
+}
+
+// Set moves the clock to t.
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t.UTC()
 }
 
 func (c *clock) Advance(d time.Duration) {
@@ -134,6 +142,7 @@ func newEnvWith(t testing.TB, edit func(*Config)) *env {
 	cfg := testConfig(t)
 	cfg.WeChatAppID, cfg.WeChatSecret = "wxapp", "wxsecret"
 	cfg.WeChatBase = fw.srv.URL
+	cfg.WeChatTemplates = testTemplates
 	cfg.DataDir = t.TempDir()
 	if edit != nil {
 		edit(&cfg)
@@ -155,7 +164,7 @@ func newEnvWith(t testing.TB, edit func(*Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{api: b.api, store: store, spec: loadSpec(t), wechat: fw, logs: logs, clock: clk, blobs: blobs, photos: b.photos}
+	return &env{api: b.api, store: store, spec: loadSpec(t), wechat: fw, logs: logs, clock: clk, blobs: blobs, photos: b.photos, notify: b.notify}
 }
 
 type lockedWriter struct {
@@ -278,10 +287,12 @@ func want(t testing.TB, r *resp, status int, code ...string) {
 
 // fakeWeChat answers jscode2session as WeChat does: codes "good-N" map to
 // openid "openid-N"; "used" and "bad" are refused; "busy" is system busy.
+// It also answers stable_token and subscribeMessage.send (notify_test.go).
 type fakeWeChat struct {
 	srv   *httptest.Server
 	mu    sync.Mutex
 	calls int
+	push  pushServer
 }
 
 func newFakeWeChat(t testing.TB) *fakeWeChat {
@@ -292,6 +303,10 @@ func newFakeWeChat(t testing.TB) *fakeWeChat {
 		f.mu.Unlock()
 		q := r.URL.Query()
 		w.Header().Set("Content-Type", "text/plain") // WeChat sends JSON as text/plain
+		if strings.HasPrefix(r.URL.Path, "/cgi-bin/") {
+			f.push.serve(w, r)
+			return
+		}
 		if r.URL.Path != "/sns/jscode2session" || q.Get("appid") != "wxapp" || q.Get("secret") != "wxsecret" || q.Get("grant_type") != "authorization_code" {
 			fmt.Fprint(w, `{"errcode":40013,"errmsg":"invalid appid"}`)
 			return

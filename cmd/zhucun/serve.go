@@ -38,6 +38,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	}
 	a, users := b.api, b.users
 	go sweepPhotos(ctx, b.photos, st.blobs, log)
+	go remind(ctx, b.notify, log)
 	if cfg.AdminPhone != "" {
 		created, err := users.EnsureAdmin(ctx, cfg.AdminPhone, cfg.AdminPassword)
 		if err != nil {
@@ -68,6 +69,21 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 		log.Error("shutdown", "err", err)
 	}
 	return nil
+}
+
+// remind runs the reminder rules every half minute: the daily ones once a
+// campaign day from 07:00, and the subscribe messages that are due.
+func remind(ctx context.Context, n domain.NotifyService, log *slog.Logger) {
+	for {
+		if err := n.Tick(ctx); err != nil && ctx.Err() == nil {
+			log.Error("reminders", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(30 * time.Second):
+		}
+	}
 }
 
 // sweepPhotos removes, every ten minutes, photos whose bytes never came

@@ -201,6 +201,7 @@ type built struct {
 	api    *api.API
 	users  domain.UserService
 	photos domain.PhotoService
+	notify domain.NotifyService
 }
 
 // userService is the account service on a store, for the server and the shell.
@@ -233,11 +234,18 @@ func build(cfg Config, d deps) (built, error) {
 		UploadTTL: cfg.PhotoUploadTTL, URLTTL: cfg.PhotoURLTTL, PendingTTL: 24 * time.Hour,
 		TimeTolerance: cfg.PhotoTimeFar, Distance: cfg.PhotoFarMetres, Inspecting: make(chan struct{}, 2), Loc: cfg.TZ,
 		OnPostDistance: cfg.OnPostMetres, Users: d.store}
-	approvals := domain.ApprovalService{Store: d.store, Org: d.store, Audit: audit, Cache: &domain.LockCache{}, Now: d.now, Loc: cfg.TZ}
+	notify := domain.NotifyService{Store: d.store, Users: d.store, Org: d.store, Ledger: d.store, Records: d.store,
+		Templates: cfg.WeChatTemplates, Page: cfg.WeChatPage, Now: d.now, Loc: cfg.TZ, Daily: &domain.DailyMark{},
+		OnError: func(err error) { d.log.Error("reminder", "err", err) }}
+	if len(cfg.WeChatTemplates) > 0 {
+		notify.Messenger = &wechat.Messenger{AppID: cfg.WeChatAppID, Secret: cfg.WeChatSecret, Base: cfg.WeChatBase,
+			HTTP: &http.Client{Timeout: 10 * time.Second}, Now: d.now}
+	}
+	approvals := domain.ApprovalService{Store: d.store, Org: d.store, Audit: audit, Cache: &domain.LockCache{}, Notes: notify, Now: d.now, Loc: cfg.TZ}
 	stats := domain.StatsService{Stats: d.store, Ledger: d.store, Org: d.store, Assessments: d.store,
 		Campaigns: d.store, Teams: d.store, Now: d.now, Loc: cfg.TZ}
 	field := domain.FieldService{Records: d.store, Org: d.store, Users: d.store, Teams: d.store, Audit: audit, Now: d.now, Photos: d.store,
-		MaxSkew: cfg.MaxSkew, Backfill: cfg.Backfill, Loc: cfg.TZ, Locks: approvals, OnPostDistance: cfg.OnPostMetres}
+		MaxSkew: cfg.MaxSkew, Backfill: cfg.Backfill, Loc: cfg.TZ, Locks: approvals, OnPostDistance: cfg.OnPostMetres, Notes: notify}
 	ready := func(ctx context.Context) error {
 		if err := d.store.Ping(ctx); err != nil {
 			return err
@@ -260,9 +268,10 @@ func build(cfg Config, d deps) (built, error) {
 		Trainings: domain.TrainingService{Store: d.store, Users: d.store, Audit: audit, Now: d.now},
 		Field:     field,
 		OnPost:    domain.OnPostService{Plans: d.store, Users: users, Stats: d.store, Leaves: d.store, Now: d.now, Loc: cfg.TZ},
-		Reviews:   domain.ReviewService{Records: d.store, Audit: audit, Locks: approvals, Now: d.now, Loc: cfg.TZ},
+		Reviews:   domain.ReviewService{Records: d.store, Audit: audit, Locks: approvals, Notes: notify, Now: d.now, Loc: cfg.TZ},
 		Approvals: approvals,
-		Leaves:    domain.LeaveService{Store: d.store, Audit: audit, Now: d.now, Loc: cfg.TZ},
+		Leaves:    domain.LeaveService{Store: d.store, Audit: audit, Notes: notify, Now: d.now, Loc: cfg.TZ},
+		Notify:    notify,
 		Stats:     stats,
 		Exports:   domain.ExportService{Stats: stats, Field: field, Catalogues: d.store},
 		Assessments: domain.AssessmentService{Store: d.store, Org: d.store, Catalogues: d.store, Audit: audit, Now: d.now, Loc: cfg.TZ, Approvals: approvals,
@@ -270,7 +279,7 @@ func build(cfg Config, d deps) (built, error) {
 		FieldChecks: domain.FieldCheckService{Store: d.store, Org: d.store, Photos: d.store, Records: d.store, Audit: audit,
 			Now: d.now, Loc: cfg.TZ},
 	})
-	return built{api: a, users: users, photos: photos}, nil
+	return built{api: a, users: users, photos: photos, notify: notify}, nil
 }
 
 // hmacKey derives a key for one purpose from the server secret.

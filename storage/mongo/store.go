@@ -256,7 +256,12 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 		colPhotoPending: {{Keys: bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("created")}},
 		colPlans:        {{Keys: bson.D{{Key: "week", Value: 1}, {Key: "cadreId", Value: 1}}, Options: options.Index().SetName("week_cadre")}},
 		colApprovals:    {{Keys: bson.D{{Key: "townId", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("town")}, {Keys: bson.D{{Key: "state", Value: 1}}, Options: options.Index().SetName("state")}},
-		colLeaves:       {{Keys: bson.D{{Key: "cadreId", Value: 1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("cadre")}, {Keys: bson.D{{Key: "state", Value: 1}, {Key: "to", Value: 1}}, Options: options.Index().SetName("state_to")}},
+		colNotifications: {{Keys: bson.D{{Key: "key", Value: 1}}, Options: options.Index().SetUnique(true).SetName("key_unique")},
+			{Keys: bson.D{{Key: "userId", Value: 1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("user")},
+			{Keys: bson.D{{Key: "rule", Value: 1}, {Key: "item", Value: 1}}, Options: options.Index().SetName("item")},
+			{Keys: bson.D{{Key: "push", Value: 1}, {Key: "pushNext", Value: 1}}, Options: options.Index().SetName("push")}},
+		colWeChat: {{Keys: bson.D{{Key: "userId", Value: 1}}, Options: options.Index().SetName("user")}},
+		colLeaves: {{Keys: bson.D{{Key: "cadreId", Value: 1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("cadre")}, {Keys: bson.D{{Key: "state", Value: 1}, {Key: "to", Value: 1}}, Options: options.Index().SetName("state_to")}},
 	}
 	// One createIndexes call per index: FerretDB 1.24 drops the connection
 	// when one call asks for two or more indexes that already exist, which
@@ -352,17 +357,30 @@ func and(fs ...bson.D) bson.D {
 // findPage reads one page of a collection in _id order (ids are
 // time-ordered), decoding rows of type R and converting them with conv.
 func findPage[R, T any](ctx context.Context, s *Store, col string, filter bson.D, p domain.Page, conv func(R) T) (domain.List[T], error) {
+	return findPageOrdered(ctx, s, col, 1, filter, p, conv)
+}
+
+// findPageDesc is findPage newest first.
+func findPageDesc[R, T any](ctx context.Context, s *Store, col string, filter bson.D, p domain.Page, conv func(R) T) (domain.List[T], error) {
+	return findPageOrdered(ctx, s, col, -1, filter, p, conv)
+}
+
+func findPageOrdered[R, T any](ctx context.Context, s *Store, col string, order int, filter bson.D, p domain.Page, conv func(R) T) (domain.List[T], error) {
 	limit := p.Limit
 	if limit <= 0 || limit > domain.MaxPageLimit {
 		limit = domain.DefaultPageLimit
 	}
 	if p.After != "" {
-		filter = and(filter, bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: p.After}}}})
+		cmp := "$gt"
+		if order < 0 {
+			cmp = "$lt"
+		}
+		filter = and(filter, bson.D{{Key: "_id", Value: bson.D{{Key: cmp, Value: p.After}}}})
 	}
 	var rows []R
 	err := s.call(ctx, func(ctx context.Context) error {
 		cur, err := s.db.Collection(col).Find(ctx, filter,
-			options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit+1)))
+			options.Find().SetSort(bson.D{{Key: "_id", Value: order}}).SetLimit(int64(limit+1)))
 		if err != nil {
 			return err
 		}

@@ -128,6 +128,8 @@ type leaveRow struct {
 	Doc        domain.Leave `bson:"doc"`
 }
 
+func (r leaveRow) id() string { return r.ID }
+
 func toLeaveRow(l domain.Leave) leaveRow {
 	return leaveRow{ID: l.ID, CadreID: l.CadreID, State: l.State, From: l.From, To: l.To, TownIDs: l.TownIDs,
 		VillageIDs: l.VillageIDs, Version: l.Version, Doc: l}
@@ -197,22 +199,7 @@ func (s *Store) ListLeaves(ctx context.Context, f domain.LeaveFilter, p domain.P
 	if f.To != "" {
 		filter = append(filter, bson.E{Key: "from", Value: bson.D{{Key: "$lte", Value: f.To}}})
 	}
-	limit := p.Limit
-	if limit <= 0 || limit > domain.MaxPageLimit {
-		limit = domain.DefaultPageLimit
-	}
-	if p.After != "" {
-		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$lt", Value: p.After}}})
-	}
-	rows, err := findAllLimit[leaveRow](ctx, s, colLeaves, filter, bson.D{{Key: "_id", Value: -1}}, int64(limit+1))
-	if err != nil {
-		return domain.List[domain.Leave]{}, fmt.Errorf("list leaves: %w", translate(err))
-	}
-	out := domain.List[domain.Leave]{Items: convAll(rows, toLeave)}
-	if len(out.Items) > limit {
-		out.Items, out.Next = out.Items[:limit], out.Items[limit-1].ID
-	}
-	return out, nil
+	return findPageDesc(ctx, s, colLeaves, filter, p, toLeave)
 }
 
 // ApprovedLeaves lists the approved requests overlapping from–to.

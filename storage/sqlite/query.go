@@ -169,14 +169,27 @@ func allDocs[T any](ctx context.Context, s *Store, what, q string, args ...any) 
 // page reads one page of a table's docs in the order of keyCol (ids are
 // time-ordered), after the page's cursor; key gives an item's cursor.
 func page[T any](ctx context.Context, s *Store, table, keyCol string, w *where, p domain.Page, key func(T) string) (domain.List[T], error) {
+	return pageOrdered(ctx, s, table, keyCol, false, w, p, key)
+}
+
+// pageDesc is page newest first: in the reverse order of keyCol.
+func pageDesc[T any](ctx context.Context, s *Store, table, keyCol string, w *where, p domain.Page, key func(T) string) (domain.List[T], error) {
+	return pageOrdered(ctx, s, table, keyCol, true, w, p, key)
+}
+
+func pageOrdered[T any](ctx context.Context, s *Store, table, keyCol string, desc bool, w *where, p domain.Page, key func(T) string) (domain.List[T], error) {
 	limit := p.Limit
 	if limit <= 0 || limit > domain.MaxPageLimit {
 		limit = domain.DefaultPageLimit
 	}
-	if p.After != "" {
-		w.raw(keyCol+" > ?", p.After)
+	cmp, order := " > ?", ""
+	if desc {
+		cmp, order = " < ?", " DESC"
 	}
-	q := "SELECT doc FROM " + table + w.sql() + " ORDER BY " + keyCol + " LIMIT ?"
+	if p.After != "" {
+		w.raw(keyCol+cmp, p.After)
+	}
+	q := "SELECT doc FROM " + table + w.sql() + " ORDER BY " + keyCol + order + " LIMIT ?"
 	items, err := allDocs[T](ctx, s, "list "+table, q, append(w.args, limit+1)...)
 	if err != nil {
 		return domain.List[T]{}, err

@@ -223,7 +223,7 @@ CREATE TABLE checkin_days (
   PRIMARY KEY (village_id, day, cadre_id)
 ) WITHOUT ROWID;
 `,
-	// 2: reviews, on-post days from the work, approvals and leave.
+	// 2: reviews, on-post days from the work, approvals, leave and reminders.
 	`
 ALTER TABLE records ADD COLUMN review TEXT NOT NULL DEFAULT 'submitted';
 CREATE INDEX records_returned ON records(village_id, type, deleted, at, id) WHERE review = 'returned';
@@ -255,6 +255,28 @@ CREATE TABLE leaves (
 );
 CREATE INDEX leaves_cadre ON leaves(cadre_id, id);
 CREATE INDEX leaves_state ON leaves(state, to_day);
+CREATE TABLE notifications (
+  id         TEXT PRIMARY KEY,
+  key        TEXT NOT NULL UNIQUE, -- user|rule|item|day: once per item and day
+  user_id    TEXT NOT NULL,
+  rule       TEXT NOT NULL,
+  item       TEXT NOT NULL,
+  deliver_at INTEGER NOT NULL,
+  read_at    INTEGER,              -- NULL while unread
+  push       TEXT NOT NULL,
+  push_next  INTEGER NOT NULL,
+  doc        TEXT NOT NULL
+);
+CREATE INDEX notifications_user ON notifications(user_id, id);
+CREATE INDEX notifications_item ON notifications(rule, item);
+CREATE INDEX notifications_push ON notifications(push_next) WHERE push = 'pending';
+CREATE TABLE wechat_grants (
+  user_id     TEXT NOT NULL,
+  template_id TEXT NOT NULL,
+  n           INTEGER NOT NULL,
+  PRIMARY KEY (user_id, template_id)
+) WITHOUT ROWID;
+CREATE INDEX wechat_bindings_user ON wechat_bindings(user_id);
 `,
 }
 

@@ -104,25 +104,7 @@ func (s *Store) ListLeaves(ctx context.Context, f domain.LeaveFilter, p domain.P
 	if f.To != "" {
 		w.raw("from_day <= ?", f.To)
 	}
-	limit := p.Limit
-	if limit <= 0 || limit > domain.MaxPageLimit {
-		limit = domain.DefaultPageLimit
-	}
-	if p.After != "" {
-		w.raw("id < ?", p.After)
-	}
-	items, err := allDocs[domain.Leave](ctx, s, "list leaves", "SELECT doc FROM leaves"+w.sql()+" ORDER BY id DESC LIMIT ?", append(w.args, limit+1)...)
-	if err != nil {
-		return domain.List[domain.Leave]{}, err
-	}
-	out := domain.List[domain.Leave]{Items: items}
-	if out.Items == nil {
-		out.Items = []domain.Leave{}
-	}
-	if len(items) > limit {
-		out.Items, out.Next = items[:limit], items[limit-1].ID
-	}
-	return out, nil
+	return pageDesc(ctx, s, "leaves", "id", w, p, func(x domain.Leave) string { return x.ID })
 }
 
 // ApprovedLeaves lists the approved requests overlapping from–to.

@@ -60,6 +60,7 @@ func Run(t *testing.T, b Backend) {
 		{"Lookups", testLookups},
 		{"ReviewStatesAndCountedDays", testReviewStatesAndCountedDays},
 		{"ApprovalsAndLeaves", testApprovalsAndLeaves},
+		{"NotificationsAndGrants", testNotificationsAndGrants},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, b) })
 	}

@@ -201,3 +201,134 @@ func testApprovalsAndLeaves(t *testing.T, b Backend) {
 		t.Fatalf("the next page: %+v", l2)
 	}
 }
+
+// testNotificationsAndGrants: a notice is stored once per key; an inbox
+// lists what is delivered by now, newest first, and counts the unread;
+// marks touch only the owner's delivered notices; a settled item drops
+// the undelivered and stops the pushes; grants count up and down; the
+// openid of an account is found; review states are counted.
+func testNotificationsAndGrants(t *testing.T, b Backend) {
+	ctx := t.Context()
+	s := b.Open(t)
+	now := time.Date(2026, 4, 2, 1, 0, 0, 0, time.UTC)
+	later := now.Add(6 * time.Hour)
+	mk := func(i int, user, rule, item string, at time.Time) domain.Notification {
+		return domain.Notification{ID: domain.NewID(now.Add(time.Duration(i) * time.Second)), Key: user + "|" + rule + "|" + item + "|2026-04-02",
+			UserID: user, Rule: rule, Item: item, Title: "记录被退回", Body: "缺照片", Data: map[string]string{"recordId": item}, Day: "2026-04-02",
+			DeliverAt: at, CreatedAt: now, Push: domain.PushPending, PushNext: at}
+	}
+	ns := []domain.Notification{mk(0, "u1", domain.RuleRecordReturned, "r1", now), mk(1, "u1", domain.RuleRecordReturned, "r2", now),
+		mk(2, "u1", domain.RuleRecordReturned, "r3", later), mk(3, "u2", domain.RuleRecordReturned, "r1", now)}
+	for _, n := range ns {
+		if added, err := s.AddNotification(ctx, n); err != nil || !added {
+			t.Fatalf("add: %v %v", added, err)
+		}
+	}
+	again := mk(9, "u1", domain.RuleRecordReturned, "r1", now)
+	if added, err := s.AddNotification(ctx, again); err != nil || added {
+		t.Fatalf("a second notice of one key: %v %v", added, err)
+	}
+	s = b.Reopen(t, s)
+	ids := func(l []domain.Notification) []string {
+		var out []string
+		for _, n := range l {
+			out = append(out, n.ID)
+		}
+		return out
+	}
+	l, err := s.Notifications(ctx, "u1", now.Add(time.Minute), false, domain.Page{})
+	if err != nil || !slices.Equal(ids(l.Items), []string{ns[1].ID, ns[0].ID}) || l.Items[0].Data["recordId"] != "r2" || !l.Items[0].DeliverAt.Equal(now) {
+		t.Fatalf("u1's inbox: %+v %v", l.Items, err)
+	}
+	if p, _ := s.Notifications(ctx, "u1", now.Add(time.Minute), false, domain.Page{Limit: 1}); len(p.Items) != 1 || p.Next != ns[1].ID {
+		t.Fatalf("a page of one: %+v", p)
+	} else if p2, _ := s.Notifications(ctx, "u1", now.Add(time.Minute), false, domain.Page{Limit: 1, After: p.Next}); !slices.Equal(ids(p2.Items), []string{ns[0].ID}) {
+		t.Fatalf("the next page: %+v", p2)
+	}
+	if n, err := s.UnreadCount(ctx, "u1", now.Add(time.Minute)); err != nil || n != 2 {
+		t.Fatalf("unread %d %v", n, err)
+	}
+	// Marks: the owner's delivered notices only.
+	if n, err := s.MarkRead(ctx, "u1", []string{ns[0].ID, ns[3].ID, ns[2].ID}, now.Add(time.Minute), now.Add(time.Minute)); err != nil || n != 1 {
+		t.Fatalf("marked %d %v", n, err)
+	}
+	if n, _ := s.UnreadCount(ctx, "u2", now.Add(time.Minute)); n != 1 {
+		t.Fatalf("u2's notice was marked")
+	}
+	if l, _ := s.Notifications(ctx, "u1", now.Add(time.Minute), true, domain.Page{}); !slices.Equal(ids(l.Items), []string{ns[1].ID}) {
+		t.Fatalf("unread: %+v", l.Items)
+	}
+	// A push's state is stored; a read mark made meanwhile stays.
+	due, err := s.DuePushes(ctx, now.Add(time.Minute), 10)
+	if err != nil || len(due) != 3 {
+		t.Fatalf("due pushes %d %v", len(due), err)
+	}
+	for _, n := range due {
+		if n.ID == ns[0].ID {
+			n.Push, n.PushTries = domain.PushSent, 1
+			if err := s.SetPush(ctx, n); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if l, _ := s.Notifications(ctx, "u1", now.Add(time.Minute), false, domain.Page{}); l.Items[1].Push != domain.PushSent || l.Items[1].ReadAt == nil {
+		t.Fatalf("after the push: %+v", l.Items[1])
+	}
+	// Settling r1 stops u2's push; settling r3 drops its undelivered notice.
+	for _, item := range []string{"r1", "r3"} {
+		if err := s.DropQueued(ctx, domain.RuleRecordReturned, item, now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if due, _ := s.DuePushes(ctx, later.Add(time.Minute), 10); !slices.Equal(ids(due), []string{ns[1].ID}) {
+		t.Fatalf("due after settling: %v", ids(due))
+	}
+	if l, _ := s.Notifications(ctx, "u1", later.Add(time.Minute), false, domain.Page{}); len(l.Items) != 2 {
+		t.Fatalf("the dropped notice was delivered: %+v", l.Items)
+	}
+	if l, _ := s.Notifications(ctx, "u2", now.Add(time.Minute), false, domain.Page{}); len(l.Items) != 1 || l.Items[0].Push != domain.PushDropped {
+		t.Fatalf("u2's settled notice: %+v", l.Items)
+	}
+
+	// Grants.
+	if err := s.AddGrants(ctx, "u1", []string{"tA", "tA", "tB"}); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := s.Grants(ctx, "u1"); err != nil || g["tA"] != 2 || g["tB"] != 1 {
+		t.Fatalf("grants %v %v", g, err)
+	}
+	for i, want := range []bool{true, true, false} {
+		if ok, err := s.UseGrant(ctx, "u1", "tA"); err != nil || ok != want {
+			t.Fatalf("use %d: %v %v", i, ok, err)
+		}
+	}
+	if err := s.ClearGrants(ctx, "u1", "tB"); err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := s.Grants(ctx, "u1"); len(g) != 0 {
+		t.Fatalf("grants left %v", g)
+	}
+	// The openid of an account.
+	if _, err := s.WeChatOpenID(ctx, "u1"); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("an unbound account's openid: %v", err)
+	}
+	if err := s.BindWeChat(ctx, "openid-1", "u1", now); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := s.WeChatOpenID(ctx, "u1"); err != nil || id != "openid-1" {
+		t.Fatalf("openid %q %v", id, err)
+	}
+	// Review states counted: one approved, two never reviewed (submitted).
+	for i, st := range []string{domain.ReviewApproved, "", domain.ReviewSubmitted, domain.ReviewReturned} {
+		r := visit(domain.NewID(now.Add(time.Duration(i)*time.Second)), "v1", "t1", now, 1)
+		r.Review = st
+		if _, err := s.CreateRecord(ctx, createW(r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for st, want := range map[string]int64{domain.ReviewSubmitted: 2, domain.ReviewApproved: 1, domain.ReviewReturned: 1} {
+		if n, err := s.CountReview(ctx, []string{"v1", "v2"}, st); err != nil || n != want {
+			t.Fatalf("count %s: %d %v", st, n, err)
+		}
+	}
+}
