@@ -35,12 +35,15 @@ type assessmentRow struct {
 	CreatedAt  time.Time  `bson:"createdAt"`
 	UpdatedAt  time.Time  `bson:"updatedAt"`
 	Version    int        `bson:"version"`
+	Final      bool       `bson:"final,omitempty"`
+	FinalBy    string     `bson:"finalizedBy,omitempty"`
+	FinalAt    *time.Time `bson:"finalizedAt,omitempty"`
 }
 
 func toAssessmentRow(a domain.Assessment) assessmentRow {
 	row := assessmentRow{ID: a.VillageID + "|" + a.Period, VillageID: a.VillageID, TownID: a.TownID, Period: a.Period,
 		Assessors: a.Assessors, AssessedOn: a.AssessedOn, Notes: a.Notes, Total: a.Total, Light: a.Light, By: a.By,
-		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt, Version: a.Version}
+		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt, Version: a.Version, Final: a.Final, FinalBy: a.FinalizedBy, FinalAt: a.FinalizedAt}
 	for _, s := range a.Scores {
 		row.Scores = append(row.Scores, scoreRow(s))
 	}
@@ -50,7 +53,11 @@ func toAssessmentRow(a domain.Assessment) assessmentRow {
 func toAssessment(r assessmentRow) domain.Assessment {
 	a := domain.Assessment{VillageID: r.VillageID, TownID: r.TownID, Period: r.Period, Assessors: r.Assessors,
 		AssessedOn: r.AssessedOn, Notes: r.Notes, Total: r.Total, Light: r.Light, By: r.By,
-		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version}
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version, Final: r.Final, FinalizedBy: r.FinalBy}
+	if r.FinalAt != nil {
+		t := r.FinalAt.UTC()
+		a.FinalizedAt = &t
+	}
 	for _, s := range r.Scores {
 		a.Scores = append(a.Scores, domain.IndicatorScore(s))
 	}

@@ -170,6 +170,7 @@ func testCampaignEntities(t *testing.T, b Backend) {
 		t.Fatalf("a second version 1: %v", err)
 	}
 	a.Total, a.Version = 80, 2
+	a.Final, a.FinalizedBy, a.FinalizedAt = true, "u2", &now
 	if err := s.PutAssessment(ctx, a); err != nil {
 		t.Fatal(err)
 	}
