@@ -306,7 +306,9 @@ func convert(ctx context.Context, src *mongo.Store, dst *sqlite.Store) (tally, e
 		},
 		func() error {
 			// In the old change order; the counts are recounted afterwards.
+			// Every checkin of then puts its cadre on post (schema 2).
 			return src.LegacyRecords(ctx, func(r domain.Record) error {
+				r.OnPost = r.Report != nil && r.Report.Kind == domain.KindCheckin
 				_, err := dst.CreateRecord(ctx, domain.RecordWrite{Record: r})
 				return count("records", err)
 			})

@@ -61,10 +61,14 @@ func TestConvert(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := c.Database("zhucun")
-	ids := []string{domain.NewID(now), domain.NewID(now), domain.NewID(now), domain.NewID(now)}
+	ids := []string{domain.NewID(now), domain.NewID(now), domain.NewID(now), domain.NewID(now), domain.NewID(now)}
+	checkin := legacyReport(ids[4], vil.ID, town.ID, 1, 8, 0, false)
+	checkin[len(checkin)-2] = bson.E{Key: "kind", Value: "checkin"}
+	checkin[len(checkin)-1] = bson.E{Key: "report", Value: bson.D{{Key: "kind", Value: "checkin"}, {Key: "occurredAt", Value: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)},
+		{Key: "location", Value: bson.D{{Key: "lat", Value: 37.4}, {Key: "lng", Value: 118.0}}}}}
 	docs := map[string][]any{
 		"rec_" + vil.ID: {legacyReport(ids[0], vil.ID, town.ID, 1, 1, 3, false), legacyReport(ids[1], vil.ID, town.ID, 2, 5, 4, false),
-			legacyReport(ids[3], vil.ID, town.ID, 2, 6, 9, true)},
+			legacyReport(ids[3], vil.ID, town.ID, 2, 6, 9, true), checkin},
 		"inbox": {legacyReport(ids[1], vil.ID, town.ID, 1, 2, 1, false), legacyReport(ids[2], vil.ID, town.ID, 1, 7, 2, false)},
 	}
 	for col, ds := range docs {
@@ -80,7 +84,7 @@ func TestConvert(t *testing.T) {
 	if err := run(ctx, []string{"-data-dir", dir}, getenv, &out, io.Discard); err != nil {
 		t.Fatalf("convert: %v", err)
 	}
-	if !strings.Contains(out.String(), "4 records") || !strings.Contains(out.String(), "every count equals") {
+	if !strings.Contains(out.String(), "5 records") || !strings.Contains(out.String(), "every count equals") {
 		t.Fatalf("convert said %q", out.String())
 	}
 	s, err := sqlite.Open(ctx, filepath.Join(dir, "sqlite"), sqlite.Options{})
@@ -104,7 +108,8 @@ func TestConvert(t *testing.T) {
 		t.Fatalf("the tombstone: %+v %v", r, err)
 	}
 	mar, _ := domain.ParsePeriod("202603")
-	if cnt, err := s.PeriodCounts(ctx, domain.StatsTown(town.ID), mar); err != nil || cnt[domain.MHouseholdsVisited] != 3+4+2 {
+	if cnt, err := s.PeriodCounts(ctx, domain.StatsTown(town.ID), mar); err != nil || cnt[domain.MHouseholdsVisited] != 3+4+2 ||
+		cnt[domain.MCheckins] != 1 || cnt[domain.MOnPostDays] != 1 {
 		t.Fatalf("households: %v %v", cnt, err)
 	}
 	if l, err := s.ListAudit(ctx, domain.AuditFilter{EntityID: "r1"}, domain.Page{}); err != nil || len(l.Items) != 1 {
