@@ -115,6 +115,8 @@ type TeamService struct {
 	Catalogue CatalogueStore
 	Audit     Auditor
 	Now       Clock
+	// Callers is told of team changes (team members' scopes change).
+	Callers *CallerCache
 }
 
 // UnitInput creates or (nil fields left alone) changes a unit.
@@ -305,6 +307,7 @@ func (s TeamService) CreateTeam(ctx context.Context, c Caller, in TeamInput) (Te
 	}
 	now := s.Now()
 	t.ID, t.CreatedAt, t.UpdatedAt, t.Version = NewID(now), now, now, 1
+	defer s.Callers.Changed()
 	if err := s.Store.InsertTeam(ctx, t); errors.Is(err, ErrDuplicate) {
 		return Team{}, &Error{Kind: KindConflict, Code: "team_exists", Message: "this village already has a team in this campaign",
 			Fields: []FieldError{{Field: "villageId", Code: FieldTaken, Message: "already has a team"}}}
@@ -353,6 +356,7 @@ func (s TeamService) UpdateTeam(ctx context.Context, c Caller, id string, versio
 	}
 	t.UpdatedAt = s.Now()
 	t.Version++
+	defer s.Callers.Changed()
 	if err := s.Store.UpdateTeam(ctx, t); errors.Is(err, ErrStale) {
 		return Team{}, staleErr()
 	} else if err != nil {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -74,6 +75,65 @@ type UserService struct {
 	Hasher PasswordHasher
 	Audit  Auditor
 	Now    Clock
+	// Callers, when set, keeps the callers loaded for requests until an
+	// account or team changes (this service and TeamService tell it).
+	Callers *CallerCache
+}
+
+// CallerCache keeps the callers requests are made as — an account, its
+// villages and towns and its teams' — until an account or a team changes.
+// Every such write goes through the services of the one process that
+// writes a database, which tell it; it holds at most maxCachedCallers.
+type CallerCache struct {
+	mu  sync.Mutex
+	gen uint64
+	m   map[string]Caller
+}
+
+const maxCachedCallers = 10000
+
+// Changed drops every cached caller.
+func (c *CallerCache) Changed() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.gen++
+	c.m = nil
+	c.mu.Unlock()
+}
+
+func (c *CallerCache) get(id string) (Caller, uint64, bool) {
+	if c == nil {
+		return Caller{}, 0, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := c.m[id]
+	return cl, c.gen, ok
+}
+
+// put keeps a caller loaded at generation gen, unless something changed since.
+func (c *CallerCache) put(id string, cl Caller, gen uint64) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if c.m == nil || len(c.m) >= maxCachedCallers {
+		c.m = map[string]Caller{}
+	}
+	c.m[id] = cl
+}
+
+// with is a copy of a cached caller for one request (its lists its own).
+func (cl Caller) with(requestID string) Caller {
+	cl.RequestID = requestID
+	cl.VillageIDs, cl.VillageTownIDs = slices.Clone(cl.VillageIDs), slices.Clone(cl.VillageTownIDs)
+	return cl
 }
 
 // UserInput creates an account.
@@ -248,6 +308,7 @@ func (s UserService) Create(ctx context.Context, c Caller, in UserInput) (User, 
 	}
 	now := s.Now()
 	u.ID, u.PasswordHash, u.CreatedAt, u.UpdatedAt = NewID(now), hash, now, now
+	defer s.Callers.Changed()
 	if err := s.Store.InsertUser(ctx, u); err != nil {
 		if errors.Is(err, ErrDuplicate) {
 			return User{}, takenErr("phone", "an account with this phone already exists")
@@ -357,6 +418,7 @@ func (s UserService) Update(ctx context.Context, c Caller, id string, p UserPatc
 		}
 	}
 	u.UpdatedAt = s.Now()
+	defer s.Callers.Changed()
 	if err := s.Store.UpdateUser(ctx, u); err != nil {
 		return User{}, fmt.Errorf("update user: %w", err)
 	}
@@ -366,6 +428,19 @@ func (s UserService) Update(ctx context.Context, c Caller, id string, p UserPatc
 // Caller loads the account behind a token as a Caller. A missing or
 // disabled account is unauthorized.
 func (s UserService) Caller(ctx context.Context, userID, requestID string) (Caller, error) {
+	cached, gen, ok := s.Callers.get(userID)
+	if ok {
+		return cached.with(requestID), nil
+	}
+	c, err := s.loadCaller(ctx, userID)
+	if err != nil {
+		return Caller{}, err
+	}
+	s.Callers.put(userID, c, gen)
+	return c.with(requestID), nil
+}
+
+func (s UserService) loadCaller(ctx context.Context, userID string) (Caller, error) {
 	u, err := s.Store.GetUser(ctx, userID, Scope{All: true})
 	if errors.Is(err, ErrNotFound) || err == nil && u.Disabled {
 		return Caller{}, &Error{Kind: KindUnauthorized, Code: "invalid_token", Message: "the account no longer exists or is disabled"}
@@ -373,7 +448,7 @@ func (s UserService) Caller(ctx context.Context, userID, requestID string) (Call
 	if err != nil {
 		return Caller{}, fmt.Errorf("load caller: %w", err)
 	}
-	c := Caller{UserID: u.ID, Name: u.Name, Role: u.Role, TownID: u.TownID, RequestID: requestID}
+	c := Caller{UserID: u.ID, Name: u.Name, Role: u.Role, TownID: u.TownID}
 	if u.Role.VillageLevel() {
 		c.VillageIDs = slices.Clone(u.VillageIDs)
 		c.VillageTownIDs = slices.Clone(u.TownIDs)

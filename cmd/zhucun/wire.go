@@ -206,7 +206,8 @@ type built struct {
 
 // userService is the account service on a store, for the server and the shell.
 func userService(store Store, hasher domain.PasswordHasher, now domain.Clock) domain.UserService {
-	return domain.UserService{Store: store, Org: store, Teams: store, Hasher: hasher, Audit: domain.Auditor{Store: store, Now: now}, Now: now}
+	return domain.UserService{Store: store, Org: store, Teams: store, Hasher: hasher, Audit: domain.Auditor{Store: store, Now: now}, Now: now,
+		Callers: &domain.CallerCache{}}
 }
 
 // build wires the domain services and the HTTP layer.
@@ -263,7 +264,7 @@ func build(cfg Config, d deps) (built, error) {
 		Catalogues: catalogues,
 		Campaigns:  domain.CampaignService{Store: d.store, Org: d.store, Catalogues: d.store, Audit: audit, Now: d.now},
 		Ledger:     ledger,
-		Teams: domain.TeamService{Store: d.store, Campaigns: d.store, Org: d.store, Users: d.store, Problems: d.store,
+		Teams: domain.TeamService{Store: d.store, Campaigns: d.store, Org: d.store, Users: d.store, Problems: d.store, Callers: users.Callers,
 			Catalogue: d.store, Audit: audit, Now: d.now},
 		Trainings: domain.TrainingService{Store: d.store, Users: d.store, Audit: audit, Now: d.now},
 		Field:     field,
