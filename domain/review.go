@@ -187,7 +187,13 @@ func (s ReviewService) one(ctx context.Context, c Caller, it ReviewItem) (Record
 	next.ReviewHistory = withReviewEvent(stored.ReviewHistory, ReviewEvent{State: state, By: c.UserID, ByName: c.Name, At: now, Comment: comment})
 	next.Version, next.UpdatedAt = stored.Version+1, now
 	delta := StatDelta(&stored, next, s.Loc)
-	if err := checkLocks(ctx, s.Locks, stored, nil, delta); err != nil {
+	// A locked period's records are not reviewed either: a return there
+	// would ask for an edit the lock refuses.
+	var days []string
+	if !spansMonths(stored.Type) {
+		days = []string{eventDay(stored, s.Loc)}
+	}
+	if err := checkLocks(ctx, s.Locks, stored, days, delta); err != nil {
 		return Record{}, false, err
 	}
 	entry := s.Audit.Entry(c, string(stored.Type), stored.ID, "review:"+it.Decision, stored.TownID)

@@ -146,6 +146,11 @@ func TestSupervisionScenario(t *testing.T) {
 		t.Fatalf("a fixed record's review: %v", rv)
 	}
 
+	// A work log of that month stays unreviewed.
+	wl := e.do(t, req{method: "POST", path: "/api/v1/reports", token: cadre, body: map[string]any{"id": domain.NewID(e.clock.Now()),
+		"kind": "work_log", "villageId": f.villA1, "occurredAt": day(25), "text": "民情日记"}})
+	want(t, wl, 201)
+
 	// The leader approves all ten at once.
 	items = nil
 	for _, id := range ids {
@@ -217,6 +222,11 @@ func TestSupervisionScenario(t *testing.T) {
 	r = e.do(t, req{method: "POST", path: "/api/v1/reviews", token: leader, body: map[string]any{"items": []map[string]any{{"id": ids[0], "decision": "return", "comment": "再核"}}}})
 	if it := r.json["results"].([]any)[0].(map[string]any); it["status"] != "conflict" {
 		t.Fatalf("review in a locked month: %v", it)
+	}
+	// Even of a record the lock found unreviewed (its counts would not move).
+	r = e.do(t, req{method: "POST", path: "/api/v1/reviews", token: leader, body: map[string]any{"items": []map[string]any{{"id": wl.str("id"), "decision": "return", "comment": "请补充"}}}})
+	if it := r.json["results"].([]any)[0].(map[string]any); it["status"] != "conflict" || it["problem"].(map[string]any)["code"] != "period_locked" {
+		t.Fatalf("a return in a locked month: %v", it)
 	}
 	if g := e.do(t, req{method: "GET", path: "/api/v1/reports/" + ids[0], token: cadre}); int(g.json["version"].(float64)) != v0 {
 		t.Fatalf("a refused write changed the record")
