@@ -281,8 +281,12 @@ func (s ApprovalService) List(ctx context.Context, c Caller, f ApprovalFilter, p
 	if sc.Empty() {
 		return List[Approval]{Items: []Approval{}}, nil
 	}
-	if !sc.All {
+	switch {
+	case sc.All:
+	case f.TownIDs == nil:
 		f.TownIDs = sc.IDs
+	default: // narrowed to towns: those of them in scope
+		f.TownIDs = slices.DeleteFunc(slices.Clone(f.TownIDs), func(t string) bool { return !slices.Contains(sc.IDs, t) })
 	}
 	l, err := s.Store.ListApprovals(ctx, f, p)
 	if err != nil || !c.Role.VillageLevel() {

@@ -157,6 +157,7 @@ type NotifyService struct {
 	Org     OrgStore
 	Ledger  LedgerSource
 	Records RecordStore
+	Teams   TeamStore // nil: only the accounts assigned to a village are its members
 	// Messenger, when set, sends the notices of rules with a template.
 	Messenger Messenger
 	Templates map[string]string // rule → WeChat template id
@@ -238,7 +239,8 @@ func (s NotifyService) Settled(ctx context.Context, rule, item string) {
 	}
 }
 
-// members are the cadres and team leaders assigned to any of the villages.
+// members are the accounts assigned to any of the villages, and the people
+// of their teams.
 func (s NotifyService) members(ctx context.Context, villageIDs []string) ([]string, error) {
 	snap, err := s.Ledger.LedgerSnapshot(ctx)
 	if err != nil {
@@ -248,6 +250,20 @@ func (s NotifyService) members(ctx context.Context, villageIDs []string) ([]stri
 	for _, u := range slices.Sorted(maps.Keys(snap.CadreVillages)) {
 		if slices.ContainsFunc(snap.CadreVillages[u], func(v string) bool { return slices.Contains(villageIDs, v) }) {
 			out = append(out, u)
+		}
+	}
+	if s.Teams == nil {
+		return out, nil
+	}
+	for _, v := range villageIDs {
+		teams, err := allPages(func(p Page) (List[Team], error) {
+			return s.Teams.ListTeams(ctx, TeamFilter{Scope: Scope{All: true}, VillageID: v}, p)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("village members: %w", err)
+		}
+		for _, t := range teams {
+			out = append(out, t.People()...)
 		}
 	}
 	return out, nil

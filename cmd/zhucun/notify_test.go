@@ -387,3 +387,22 @@ func TestSubscribeMessageErrors(t *testing.T) {
 		t.Fatalf("B1's cadre heard of A1's month")
 	}
 }
+
+// TestVillageRemindersReachTeams: a village's notices reach the people of
+// its teams, not only the accounts assigned to it.
+func TestVillageRemindersReachTeams(t *testing.T) {
+	e := newEnv(t)
+	e.clock.Set(campaignTime(0, 10, 0))
+	f := e.fixture(t)
+	f.c = e.campaignFixture(t, f)
+	month, _ := lastMonth(e.clock.Now())
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/approvals/village/" + f.villA2 + "/" + month + "/submit", token: f.tokens[domain.RoleTownAdmin]}), 200)
+	// A2's team is led by the district leader, assigned to no village.
+	items, _ := e.inbox(t, f.tokens[domain.RoleLeader])
+	if got := rules(items); !slices.Equal(got, []string{domain.RulePeriodSubmitted}) || items[0]["data"].(map[string]any)["scopeId"] != f.villA2 {
+		t.Fatalf("the team's leader heard %v", items)
+	}
+	if items, _ := e.inbox(t, f.tokens[domain.RoleCadre]); len(items) != 0 {
+		t.Fatalf("A1's cadre heard of A2's month: %v", rules(items))
+	}
+}

@@ -235,7 +235,7 @@ func build(cfg Config, d deps) (built, error) {
 		UploadTTL: cfg.PhotoUploadTTL, URLTTL: cfg.PhotoURLTTL, PendingTTL: 24 * time.Hour,
 		TimeTolerance: cfg.PhotoTimeFar, Distance: cfg.PhotoFarMetres, Inspecting: make(chan struct{}, 2), Loc: cfg.TZ,
 		OnPostDistance: cfg.OnPostMetres, Users: d.store}
-	notify := domain.NotifyService{Store: d.store, Users: d.store, Org: d.store, Ledger: d.store, Records: d.store,
+	notify := domain.NotifyService{Store: d.store, Users: d.store, Org: d.store, Ledger: d.store, Records: d.store, Teams: d.store,
 		Templates: cfg.WeChatTemplates, Page: cfg.WeChatPage, Now: d.now, Loc: cfg.TZ, Daily: &domain.DailyMark{},
 		OnError: func(err error) { d.log.Error("reminder", "err", err) }}
 	if len(cfg.WeChatTemplates) > 0 {
