@@ -177,10 +177,21 @@ func reported(r Record, loc *time.Location) []StatEvent {
 		}
 	}
 	if r.OnPost && r.CreatedBy != "" {
-		out = append(out, StatEvent{Day: day(r.At), Metric: MOnPostDays, N: 1, Cadre: "p|" + r.CreatedBy})
+		// A photo puts its author in the village when it was taken (its
+		// upload may come days later, from a phone back online): up to a
+		// week before the upload began, else the upload's day.
+		d := day(r.At)
+		if p := r.Photo; p != nil && p.TakenAt != nil && !p.TakenAt.After(r.At) && r.At.Sub(*p.TakenAt) <= photoOnPostWindow {
+			d = day(*p.TakenAt)
+		}
+		out = append(out, StatEvent{Day: d, Metric: MOnPostDays, N: 1, Cadre: OnPostKey(r.CreatedBy)})
 	}
 	return out
 }
+
+// photoOnPostWindow is how long before its upload a photo's EXIF time may
+// put its author on post.
+const photoOnPostWindow = 7 * 24 * time.Hour
 
 // StatDelta is what a write changes in the counts: the new version's
 // contribution less the old one's (old nil for a create).

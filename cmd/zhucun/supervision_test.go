@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"zhucun/domain"
+	"zhucun/media"
 )
 
 // lastMonth is the month before the test clock's (in the campaign's zone),
@@ -432,4 +433,39 @@ func TestOnPostFromTheWork(t *testing.T) {
 		"from": days[3], "to": days[4], "reason": "参加培训"}}), 409, "id_conflict")
 	want(t, e.do(t, req{method: "POST", path: "/api/v1/leaves", token: cadre, body: map[string]any{"id": domain.NewID(e.clock.Now()),
 		"from": days[4], "to": days[3], "reason": "x"}}), 422)
+}
+
+// TestOnPostFromPhotos: a photo whose EXIF position is near the village
+// puts its author on post on the day it was taken (uploaded days later);
+// one taken far away does not; nor does the admin's.
+func TestOnPostFromPhotos(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture(t)
+	admin, cadre := f.tokens[domain.RoleAdmin], f.tokens[domain.RoleCadre]
+	want(t, e.do(t, req{method: "PATCH", path: "/api/v1/villages/" + f.villA1, token: admin, body: map[string]any{"location": map[string]any{"lat": 37.38, "lng": 118.02}}}), 200)
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	taken := e.clock.Now().Add(-50 * time.Hour).In(loc)
+	day := taken.Format(domain.DateLayout)
+	onPost := func(d string) float64 {
+		r := e.do(t, req{method: "GET", path: "/api/v1/stats/summary?scope=village&id=" + f.villA1 + "&from=" + d + "&to=" + d, token: admin})
+		want(t, r, 200)
+		return r.json["metrics"].(map[string]any)["onpost_days"].(float64)
+	}
+	far := e.uploadPhoto(t, cadre, f.villA1, "", testPhoto(t, 64, 48, &media.EXIF{TakenAt: &taken, Lat: 37.50, Lng: 118.02, HasGPS: true}))
+	want(t, far, 201)
+	if far.json["onPost"] != false || onPost(day) != 0 {
+		t.Fatalf("a photo taken 13 km away: %v, %v days", far.json["onPost"], onPost(day))
+	}
+	mine := e.uploadPhoto(t, admin, f.villA1, "", testPhoto(t, 64, 40, &media.EXIF{TakenAt: &taken, Lat: 37.381, Lng: 118.02, HasGPS: true}))
+	want(t, mine, 201)
+	if mine.json["onPost"] != false {
+		t.Fatalf("the admin's photo puts someone on post")
+	}
+	near := e.uploadPhoto(t, cadre, f.villA1, "", testPhoto(t, 64, 44, &media.EXIF{TakenAt: &taken, Lat: 37.381, Lng: 118.02, HasGPS: true}))
+	want(t, near, 201)
+	today := e.clock.Now().In(loc).Format(domain.DateLayout)
+	if near.json["onPost"] != true || onPost(day) != 1 || onPost(today) != 0 {
+		t.Fatalf("a photo taken in the village: %v; %v days on %s, %v today", near.json["onPost"], onPost(day), day, onPost(today))
+	}
+	e.verified(t, "photos")
 }
