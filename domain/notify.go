@@ -329,7 +329,18 @@ func (s NotifyService) reviewSummaries(ctx context.Context) error {
 			return fmt.Errorf("review reminders: %w", err)
 		}
 		for _, u := range users {
-			villages := u.VillageIDs
+			villages := slices.Clone(u.VillageIDs)
+			if s.Teams != nil && role == RoleTeamLeader {
+				vs, _, err := teamVillages(ctx, s.Teams, u.ID)
+				if err != nil {
+					return fmt.Errorf("review reminders: %w", err)
+				}
+				for _, v := range vs {
+					if !slices.Contains(villages, v) {
+						villages = append(villages, v)
+					}
+				}
+			}
 			if role == RoleTownAdmin {
 				if len(u.TownIDs) == 0 {
 					continue
