@@ -350,8 +350,10 @@ func (s ApprovalService) Act(ctx context.Context, c Caller, level, scopeID, peri
 		v.Add("comment", FieldRequired, "give the reason")
 	}
 	v.MaxLen("comment", comment, maxReviewComment)
-	if p, err := ParsePeriod(period); err == nil && p.From > Today(s.Now(), zoneOr(s.Loc)) {
-		v.Add("period", FieldRange, "the period has not begun")
+	// A period is submitted and approved once it is over: locking one still
+	// running would stop the work filed today.
+	if p, err := ParsePeriod(period); err == nil && (action == ActSubmit || action == ActApprove) && p.To >= Today(s.Now(), zoneOr(s.Loc)) {
+		v.Add("period", FieldRange, "the period is not over yet (it ends "+p.To+")")
 	}
 	if err := v.Err(); err != nil {
 		return Approval{}, false, err

@@ -283,11 +283,15 @@ func TestSupervisionScenario(t *testing.T) {
 // final, and the light says it rests on one.
 func TestHalfYearApprovalAndFinalAssessment(t *testing.T) {
 	e := newEnv(t)
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	// Early in a half-year: the last one is over, and its last weeks still in the backfill window.
+	e.clock.Set(time.Date(2027, 1, 10, 10, 0, 0, 0, loc))
 	f := e.fixture(t)
 	admin, townAdmin, cadre := f.tokens[domain.RoleAdmin], f.tokens[domain.RoleTownAdmin], f.tokens[domain.RoleCadre]
-	loc, _ := time.LoadLocation("Asia/Shanghai")
-	now := e.clock.Now().In(loc)
-	half := fmt.Sprintf("%dS%d", now.Year(), (int(now.Month())+5)/6)
+	half := "2026S2"
+	inHalf := time.Date(2026, 12, 20, 10, 0, 0, 0, loc)
+	// The running half-year is not approved before it is over.
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/approvals/town/" + f.townA + "/2027S1/submit", token: townAdmin}), 422)
 	ass := "/api/v1/assessments/" + f.villA1 + "/" + half
 	want(t, e.do(t, req{method: "PUT", path: ass, token: admin, body: assessmentBody(90)}), 201)
 	want(t, e.do(t, req{method: "POST", path: ass + "/finalize", token: admin}), 409, "half_year_not_approved")
@@ -298,15 +302,18 @@ func TestHalfYearApprovalAndFinalAssessment(t *testing.T) {
 	want(t, e.do(t, req{method: "POST", path: hp + "/approve", token: admin}), 200)
 	// Every village of the town is locked for the half-year.
 	r := e.do(t, req{method: "POST", path: "/api/v1/reports", token: cadre, body: map[string]any{"id": domain.NewID(e.clock.Now()), "kind": "visit",
-		"villageId": f.villA1, "occurredAt": e.clock.Now().Add(-time.Hour), "visitee": "household", "count": 2}})
+		"villageId": f.villA1, "occurredAt": inHalf, "visitee": "household", "count": 2}})
 	want(t, r, 409, "period_locked")
+	// The new half-year is open.
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/reports", token: cadre, body: map[string]any{"id": domain.NewID(e.clock.Now()), "kind": "visit",
+		"villageId": f.villA1, "occurredAt": e.clock.Now().Add(-time.Hour), "visitee": "household", "count": 2}}), 201)
 	if l := r.json["lock"].(map[string]any); l["level"] != "town" || l["period"] != half {
 		t.Fatalf("the lock: %v", l)
 	}
 	// B's town is not.
 	cadreB := e.login(t, "13900000009", testPassword)
 	want(t, e.do(t, req{method: "POST", path: "/api/v1/reports", token: cadreB, body: map[string]any{"id": domain.NewID(e.clock.Now()), "kind": "visit",
-		"villageId": f.villB1, "occurredAt": e.clock.Now().Add(-time.Hour), "visitee": "household", "count": 2}}), 201)
+		"villageId": f.villB1, "occurredAt": inHalf, "visitee": "household", "count": 2}}), 201)
 
 	fa := e.do(t, req{method: "POST", path: ass + "/finalize", token: townAdmin})
 	want(t, fa, 200)
