@@ -2,6 +2,8 @@ package domain
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -108,8 +110,11 @@ const (
 	maxLeaveBack = 90 // days in the past a request may begin (reported after the fact)
 )
 
+// hash fingerprints what a request says (hex SHA-256), so a resend is told
+// apart from another request under the same id.
 func (in LeaveInput) hash() string {
-	return strings.Join([]string{in.Kind, in.From, in.To, strings.TrimSpace(in.Reason)}, "\x00")
+	h := sha256.Sum256([]byte(strings.Join([]string{in.Kind, in.From, in.To, strings.TrimSpace(in.Reason)}, "\x00")))
+	return hex.EncodeToString(h[:])
 }
 
 // canDecideLeave: an admin, a town admin of one of the cadre's towns, a
