@@ -52,6 +52,7 @@ var zhMessages = map[string]string{
 	"assessment_final":          "该考核已定稿，不能再修改",
 	"half_year_not_approved":    "该半年尚未经组织部审核锁定，考核不能定稿",
 	"deleted":                   "该记录已被删除",
+	"nul_character":             "文本中不能含有空字符（\\u0000）",
 }
 
 var zhFieldMessages = map[string]string{

@@ -33,7 +33,31 @@ func jsonBodySized(c *fiber.Ctx, limit int) ([]byte, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, newError(domain.KindBadRequest, "malformed_json", "the request body is empty")
 	}
+	if hasNUL(body) {
+		return nil, newError(domain.KindBadRequest, "nul_character", "text may not hold the NUL character (\\u0000)")
+	}
 	return body, nil
+}
+
+// hasNUL reports whether a JSON text holds an escaped NUL (\u0000) in a
+// string: no store takes it (PostgreSQL under FerretDB refuses it), and no
+// text a person types has it.
+func hasNUL(body []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(body[i:], []byte(`\u0000`))
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		slashes := 0
+		for k := at - 1; k >= 0 && body[k] == '\\'; k-- {
+			slashes++
+		}
+		if slashes%2 == 0 { // the backslash before u is not itself escaped
+			return true
+		}
+		i = at + 1
+	}
 }
 
 // decode reads a JSON request body into v: the errors of jsonBody, 400

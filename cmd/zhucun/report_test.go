@@ -73,6 +73,8 @@ func TestReportValidation(t *testing.T) {
 		}
 		return e.do(t, req{method: "POST", path: "/api/v1/reports", token: cadre, body: body})
 	}
+	// No store takes a NUL in a string: refused before anything is read.
+	want(t, post(map[string]any{"kind": "work_log", "text": "日记\x00"}), 400, "nul_character")
 	cases := []struct {
 		body  map[string]any
 		field string
