@@ -319,6 +319,12 @@ func newFakeWeChat(t testing.TB) *fakeWeChat {
 			fmt.Fprint(w, `{"errcode":40163,"errmsg":"code been used"}`)
 		case code == "busy":
 			fmt.Fprint(w, `{"errcode":-1,"errmsg":"system error"}`)
+		case code == "garbage": // a proxy's error page
+			fmt.Fprint(w, `<html><body>502 Bad Gateway</body></html>`)
+		case code == "huge": // an answer far past any real one
+			fmt.Fprintf(w, `{"openid":"openid-huge","session_key":"%s"}`, strings.Repeat("k", 1<<20))
+		case code == "typed": // fields of the wrong types
+			fmt.Fprint(w, `{"openid":12345,"errcode":"0"}`)
 		default:
 			fmt.Fprint(w, `{"errcode":40029,"errmsg":"invalid code"}`)
 		}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"zhucun/domain"
+)
+
+// The OWASP API Security Top 10 (2023), the items that apply. API1 (object
+// level) and API5 (function level) are TestAccessControl, route by route
+// and role by role; API2 (authentication) the sign-in tests; these are the
+// rest.
+
+// API3, broken object property level authorization: a body that sets a
+// field its caller may not — the server's own fields of a record (its
+// review state, on-post mark, author), an account's role beyond the
+// caller's reach, a leave's state — is refused and changes nothing.
+func TestOWASPPropertyLevelAuthorization(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture(t)
+	cadre, townAdmin := f.tokens[domain.RoleCadre], f.tokens[domain.RoleTownAdmin]
+	at := e.clock.Now().Add(-time.Hour)
+	report := func(extra map[string]any) *resp {
+		body := map[string]any{"id": domain.NewID(e.clock.Now()), "kind": "visit", "villageId": f.villA1, "occurredAt": at, "visitee": "household", "count": 2}
+		for k, v := range extra {
+			body[k] = v
+		}
+		return e.do(t, req{method: "POST", path: "/api/v1/reports", token: cadre, body: body})
+	}
+	for field, v := range map[string]any{"review": map[string]any{"state": "approved"}, "onPost": true, "createdBy": f.ids[domain.RoleAdmin],
+		"townId": f.townB, "reporterId": f.ids[domain.RoleAdmin]} {
+		r := report(map[string]any{field: v})
+		want(t, r, 422, "validation_failed")
+		if !strings.Contains(string(r.body), field) {
+			t.Fatalf("%s: the refusal does not name the field: %s", field, r.body)
+		}
+	}
+	ok := report(nil)
+	want(t, ok, 201)
+	want(t, e.do(t, req{method: "PATCH", path: "/api/v1/reports/" + ok.str("id"), token: cadre, body: map[string]any{"review": map[string]any{"state": "approved"}}}), 422)
+	r := e.do(t, req{method: "POST", path: "/api/v1/sync", token: cadre, body: map[string]any{"items": []map[string]any{
+		{"type": "report", "op": "update", "data": map[string]any{"id": ok.str("id"), "review": map[string]any{"state": "approved"}}}}}})
+	want(t, r, 200)
+	if st := r.json["results"].([]any)[0].(map[string]any)["status"]; st != "invalid" {
+		t.Fatalf("a review state through sync: %v", st)
+	}
+	if g := e.do(t, req{method: "GET", path: "/api/v1/reports/" + ok.str("id"), token: cadre}); g.json["review"].(map[string]any)["state"] != "submitted" || g.json["version"] != 1.0 {
+		t.Fatalf("the record changed: %s", g.body)
+	}
+	// A town admin makes no admin, nor an account of another town.
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/users", token: townAdmin, body: map[string]any{"name": "越权", "phone": "13700000077",
+		"password": testPassword, "role": "admin"}}), 403)
+	want(t, e.do(t, req{method: "PATCH", path: "/api/v1/users/" + f.ids[domain.RoleCadre], token: townAdmin, body: map[string]any{"role": "admin"}}), 403)
+	if me := e.do(t, req{method: "GET", path: "/api/v1/me", token: e.login(t, f.phones[domain.RoleCadre], testPassword)}); me.str("role") != "cadre" {
+		t.Fatalf("the cadre's role is %s", me.str("role"))
+	}
+	// A leave's state is the deciders'.
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/leaves", token: cadre, body: map[string]any{"id": domain.NewID(e.clock.Now()),
+		"from": "2026-03-02", "to": "2026-03-02", "reason": "x", "state": "approved"}}), 422)
+	// An approval's state and lock are the approvers'.
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/approvals/village/" + f.villA1 + "/202601/submit", token: f.tokens[domain.RoleTeamLeader],
+		body: map[string]any{"state": "approved", "lockedBy": f.ids[domain.RoleAdmin]}}), 422)
+}
+
+// API4, unrestricted resource consumption: every list, batch and body has
+// a limit, and going past it is a 4xx that stores nothing.
+func TestOWASPResourceLimits(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture(t)
+	cadre, leader := f.tokens[domain.RoleCadre], f.tokens[domain.RoleTeamLeader]
+	items := make([]map[string]any, 501)
+	for i := range items {
+		items[i] = map[string]any{"type": "report", "op": "create", "data": map[string]any{"id": domain.NewID(e.clock.Now()), "kind": "work_log",
+			"villageId": f.villA1, "occurredAt": e.clock.Now().Add(-time.Hour), "text": "x"}}
+	}
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/sync", token: cadre, body: map[string]any{"items": items}}), 422)
+	reviews := make([]map[string]any, 201)
+	for i := range reviews {
+		reviews[i] = map[string]any{"id": domain.NewID(e.clock.Now()), "decision": "approve"}
+	}
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/reviews", token: leader, body: map[string]any{"items": reviews}}), 422)
+	ids := make([]string, 501)
+	for i := range ids {
+		ids[i] = domain.NewID(e.clock.Now())
+	}
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/me/notifications/read", token: cadre, body: map[string]any{"ids": ids}}), 422)
+	for _, p := range []string{"/api/v1/reports?limit=501", "/api/v1/leaves?limit=0", "/api/v1/me/notifications?limit=100000", "/api/v1/approvals?limit=-1"} {
+		want(t, e.do(t, req{method: "GET", path: p, token: cadre}), 422)
+	}
+	want(t, e.do(t, req{method: "GET", path: "/api/v1/stats/series?metric=meetings&interval=week&from=1900-01-01&to=2026-01-01&scope=village&id=" + f.villA1, token: cadre}), 422)
+	long := strings.Repeat("长", 501)
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/leaves", token: cadre, body: map[string]any{"id": domain.NewID(e.clock.Now()),
+		"from": "2026-03-02", "to": "2026-03-02", "reason": long}}), 422)
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/leaves", token: cadre, body: map[string]any{"id": domain.NewID(e.clock.Now()),
+		"from": "2026-01-01", "to": "2026-06-30", "reason": "x"}}), 422)
+	if l, err := e.store.ListAudit(t.Context(), domain.AuditFilter{Entity: "report"}, domain.Page{}); err != nil || len(l.Items) != 0 {
+		t.Fatalf("a refused batch stored: %v %v", l.Items, err)
+	}
+}
+
+// API10, unsafe consumption of APIs: WeChat's answers are not trusted —
+// an error page, an answer past any real size, fields of the wrong types —
+// each is a 503 the phone retries, never a 500 or a sign-in.
+func TestOWASPWeChatAnswersNotTrusted(t *testing.T) {
+	e := newEnv(t)
+	for _, code := range []string{"garbage", "huge", "typed"} {
+		r := e.do(t, req{method: "POST", path: "/api/v1/auth/wechat", body: map[string]any{"code": code}})
+		want(t, r, 503, "wechat_unavailable")
+		if r.str("access_token") != "" {
+			t.Fatalf("%s signed someone in", code)
+		}
+	}
+}
