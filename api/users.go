@@ -23,6 +23,16 @@ type userJSON struct {
 	UpdatedAt  time.Time `json:"updatedAt"`
 }
 
+// userFor is an account as a caller sees it: the phone number whole only
+// when whole says so (domain.PhoneWhole for one account; lists mask it).
+func userFor(u domain.User, whole bool) userJSON {
+	out := toUserJSON(u)
+	if !whole {
+		out.Phone = domain.MaskPhone(u.Phone)
+	}
+	return out
+}
+
 func toUserJSON(u domain.User) userJSON {
 	ids := u.VillageIDs
 	if ids == nil {
@@ -68,7 +78,7 @@ func (s *server) createUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(toUserJSON(u))
+	return c.Status(fiber.StatusCreated).JSON(userFor(u, domain.PhoneWhole(caller(c), u)))
 }
 
 func (s *server) listUsers(c *fiber.Ctx) error {
@@ -91,7 +101,8 @@ func (s *server) listUsers(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(toList(l, toUserJSON))
+	me := caller(c).UserID
+	return c.JSON(toList(l, func(u domain.User) userJSON { return userFor(u, u.ID == me) }))
 }
 
 func (s *server) getUser(c *fiber.Ctx) error {
@@ -103,7 +114,7 @@ func (s *server) getUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(toUserJSON(u))
+	return c.JSON(userFor(u, domain.PhoneWhole(caller(c), u)))
 }
 
 func (s *server) patchUser(c *fiber.Ctx) error {
@@ -129,7 +140,7 @@ func (s *server) patchUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(toUserJSON(u))
+	return c.JSON(userFor(u, domain.PhoneWhole(caller(c), u)))
 }
 
 func (s *server) me(c *fiber.Ctx) error {

@@ -489,3 +489,26 @@ func (s UserService) EnsureAdmin(ctx context.Context, phone, password string) (b
 	}
 	return true, nil
 }
+
+// MaskPhone shows a mobile number as 138****0000 (PIPL: shown whole only
+// to whom it concerns).
+func MaskPhone(p string) string {
+	r := []rune(p)
+	if len(r) < 7 {
+		return strings.Repeat("*", len(r))
+	}
+	return string(r[:3]) + strings.Repeat("*", len(r)-7) + string(r[len(r)-4:])
+}
+
+// PhoneWhole reports whether a caller sees an account's phone number whole
+// when it reads that one account: its own, or one it manages (an admin,
+// or the admin of the account's town). Lists show it masked, except one's own.
+func PhoneWhole(c Caller, u User) bool {
+	switch {
+	case c.UserID == u.ID, c.Role == RoleAdmin:
+		return true
+	case c.Role == RoleTownAdmin:
+		return c.TownID != "" && (u.TownID == c.TownID || slices.Contains(u.TownIDs, c.TownID))
+	}
+	return false
+}

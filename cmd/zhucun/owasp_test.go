@@ -113,3 +113,41 @@ func TestOWASPWeChatAnswersNotTrusted(t *testing.T) {
 		}
 	}
 }
+
+// Personal data (PIPL): a phone number is shown whole only to whom it
+// concerns — the account itself, and whoever manages the account when
+// reading it — and masked (138****0000) in every list and to everyone else.
+func TestPhonesMasked(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture(t)
+	cadrePhone := f.phones[domain.RoleCadre]
+	masked := cadrePhone[:3] + "****" + cadrePhone[7:]
+	for _, role := range []domain.Role{domain.RoleAdmin, domain.RoleLeader, domain.RoleTownAdmin} {
+		l := e.do(t, req{method: "GET", path: "/api/v1/users?limit=500", token: f.tokens[role]})
+		want(t, l, 200)
+		for _, it := range l.items() {
+			p := it["phone"].(string)
+			if it["id"] == f.ids[role] {
+				if p != f.phones[role] {
+					t.Errorf("%s sees its own phone as %s in the list", role, p)
+				}
+			} else if !strings.Contains(p, "****") {
+				t.Errorf("%s's list shows a phone whole: %s", role, p)
+			}
+		}
+	}
+	one := func(role domain.Role) string {
+		r := e.do(t, req{method: "GET", path: "/api/v1/users/" + f.ids[domain.RoleCadre], token: f.tokens[role]})
+		want(t, r, 200)
+		return r.str("phone")
+	}
+	if one(domain.RoleAdmin) != cadrePhone || one(domain.RoleTownAdmin) != cadrePhone || one(domain.RoleLeader) != masked {
+		t.Fatalf("one account's phone: admin %s, town admin %s, leader %s", one(domain.RoleAdmin), one(domain.RoleTownAdmin), one(domain.RoleLeader))
+	}
+	if me := e.do(t, req{method: "GET", path: "/api/v1/me", token: f.tokens[domain.RoleCadre]}); me.str("phone") != cadrePhone {
+		t.Fatalf("the cadre's own phone: %s", me.str("phone"))
+	}
+	if strings.Contains(e.logs.String(), cadrePhone) {
+		t.Fatalf("a phone number is in the log")
+	}
+}

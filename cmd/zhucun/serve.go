@@ -45,7 +45,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 			return err
 		}
 		if created {
-			log.Info("created the first admin account", "phone", cfg.AdminPhone)
+			log.Info("created the first admin account", "phone", domain.MaskPhone(cfg.AdminPhone))
 		}
 	}
 	errc := make(chan error, 1)
