@@ -280,6 +280,12 @@ func build(cfg Config, d deps) (built, error) {
 		FieldChecks: domain.FieldCheckService{Store: d.store, Org: d.store, Photos: d.store, Records: d.store, Audit: audit,
 			Now: d.now, Loc: cfg.TZ},
 	})
+	// A MongoDB writer that takes its lease back after losing it drops what
+	// the services keep in memory: another writer may have changed it.
+	if st, ok := d.store.(interface{ OnRetaken(func()) }); ok {
+		st.OnRetaken(users.Callers.Changed)
+		st.OnRetaken(approvals.Cache.Changed)
+	}
 	return built{api: a, users: users, photos: photos, notify: notify}, nil
 }
 

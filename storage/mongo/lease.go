@@ -177,6 +177,7 @@ func (l *lease) keep(stop <-chan struct{}) {
 		if gone {
 			if err := l.acquire(ctx); err == nil {
 				l.regained()
+				l.s.dropMemory()
 				if err := l.s.counts.recover(ctx); err != nil {
 					l.s.log.Error("taking the writer lease back: recovering the counts (retried)", "err", err)
 					l.lose()

@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
+	"slices"
 	"sync"
 	"time"
 
@@ -86,6 +87,30 @@ type Store struct {
 	wg           sync.WaitGroup
 
 	ledger domain.LedgerCache
+
+	retakenMu sync.Mutex
+	retaken   []func()
+}
+
+// OnRetaken registers f to run when this process takes the writer lease
+// back after losing it: another writer may have changed anything
+// meanwhile, so what the services keep in memory must be dropped.
+func (s *Store) OnRetaken(f func()) {
+	s.retakenMu.Lock()
+	s.retaken = append(s.retaken, f)
+	s.retakenMu.Unlock()
+}
+
+// dropMemory forgets what this process keeps of the database: the ledger
+// snapshot, and whatever the services registered.
+func (s *Store) dropMemory() {
+	s.ledger.Changed()
+	s.retakenMu.Lock()
+	fs := slices.Clone(s.retaken)
+	s.retakenMu.Unlock()
+	for _, f := range fs {
+		f()
+	}
 }
 
 var (

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -148,5 +149,23 @@ func TestUpgradeToOnPostDays(t *testing.T) {
 	}
 	if diffs, err := s.VerifyStats(ctx); err != nil || len(diffs) != 0 {
 		t.Fatalf("verify after the upgrade: %+v %v", diffs, err)
+	}
+}
+
+// TestRetakenDropsMemory: a writer that takes its lease back after losing
+// it drops what it keeps in memory (another writer may have changed it).
+func TestRetakenDropsMemory(t *testing.T) {
+	s := open(t)
+	var n atomic.Int32
+	s.OnRetaken(func() { n.Add(1) })
+	s.lease.lose()
+	for deadline := time.Now().Add(5 * testLease); n.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n.Load() != 1 {
+		t.Fatalf("retaken: the services' memory was dropped %d times", n.Load())
+	}
+	if err := s.Ping(t.Context()); err != nil {
+		t.Fatalf("writing again: %v", err)
 	}
 }
