@@ -78,6 +78,7 @@ func (s *server) authenticate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	cl.Addr = c.IP()
 	c.Locals(localCaller, cl)
 	return c.Next()
 }
@@ -132,7 +133,7 @@ func (s *server) refresh(c *fiber.Ctx) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	u, next, err := s.svc.Auth.Refresh(ctx(c), req.RefreshToken, requestID(c))
+	u, next, err := s.svc.Auth.Refresh(ctx(c), req.RefreshToken, c.IP(), requestID(c))
 	if err != nil {
 		return err
 	}
@@ -144,7 +145,7 @@ func (s *server) logout(c *fiber.Ctx) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	if err := s.svc.Auth.Logout(ctx(c), req.RefreshToken, requestID(c)); err != nil {
+	if err := s.svc.Auth.Logout(ctx(c), req.RefreshToken, c.IP(), requestID(c)); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -159,7 +160,7 @@ func (s *server) wechatLogin(c *fiber.Ctx) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	u, err := s.svc.Auth.WeChatLogin(ctx(c), req.Code, requestID(c))
+	u, err := s.svc.Auth.WeChatLogin(ctx(c), req.Code, c.IP(), requestID(c))
 	if err != nil {
 		return err
 	}

@@ -280,6 +280,9 @@ func (s *server) candidatesXLSX(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := s.auditExport(c, "candidates.xlsx:"+id, c.Query("townId")); err != nil {
+		return err
+	}
 	items, err := s.svc.Catalogues.List(cx, domain.CatManifestations)
 	if err != nil {
 		return err

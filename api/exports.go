@@ -30,6 +30,11 @@ func (s *server) exportArgs(c *fiber.Ctx) (string, domain.Period, string, error)
 	return townID, p, basis, err
 }
 
+// auditExport records an export in the audit trail (what, of which town, by whom, from where).
+func (s *server) auditExport(c *fiber.Ctx, what, townID string) error {
+	return s.svc.Audit.Record(ctx(c), caller(c), "export", what, "export", townID)
+}
+
 // ledgerXLSX streams the ledger workbook: one sheet per part, in Chinese,
 // written row by row with excelize's StreamWriter.
 func (s *server) ledgerXLSX(c *fiber.Ctx) error {
@@ -40,6 +45,9 @@ func (s *server) ledgerXLSX(c *fiber.Ctx) error {
 	sheets, err := s.svc.Exports.Sheets(ctx(c), caller(c), townID, p, basis)
 	if err != nil {
 		return asQueryErr(err)
+	}
+	if err := s.auditExport(c, "ledger.xlsx", townID); err != nil {
+		return err
 	}
 	f := excelize.NewFile()
 	for i, sh := range sheets {
@@ -131,6 +139,9 @@ func (s *server) sheetCSV(c *fiber.Ctx) error {
 	sheets, err := s.svc.Exports.Sheets(ctx(c), caller(c), townID, p, basis, key)
 	if err != nil {
 		return asQueryErr(err)
+	}
+	if err := s.auditExport(c, key+".csv", townID); err != nil {
+		return err
 	}
 	sh := sheets[0]
 	var buf bytes.Buffer

@@ -95,6 +95,9 @@ var fiberCodes = map[int]string{
 // errorHandler is the app's one place that turns errors into responses.
 func (s *server) errorHandler(c *fiber.Ctx, err error) error {
 	p := s.problem(c, err)
+	if p.Status == fiber.StatusForbidden {
+		s.auditDenied(c, "")
+	}
 	c.Status(p.Status)
 	c.Set(fiber.HeaderContentLanguage, lang(wantsEnglish(c)))
 	b, merr := c.App().Config().JSONEncoder(p)
@@ -104,6 +107,19 @@ func (s *server) errorHandler(c *fiber.Ctx, err error) error {
 	}
 	c.Set(fiber.HeaderContentType, "application/problem+json")
 	return c.Send(b)
+}
+
+// auditDenied records a request (or, with item, one item of a batch) the
+// caller's role may not make: every denial is in the audit trail.
+func (s *server) auditDenied(c *fiber.Ctx, item string) {
+	cl := caller(c)
+	what := c.Method() + " " + routeLabel(c)
+	if item != "" {
+		what += " " + item
+	}
+	if err := s.svc.Audit.Refusal(ctx(c), cl, "route", what, "deny", domain.OutcomeDenied, cl.TownID); err != nil {
+		s.log.Error("audit a denial", "err", err, "requestId", requestID(c))
+	}
 }
 
 // problem turns an error into its problem details (and sets the headers

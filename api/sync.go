@@ -159,6 +159,9 @@ func syncRuns(heads []syncHead) [][]int {
 func (s *server) syncFailed(c *fiber.Ctx, res syncResult, err error) syncResult {
 	p := s.problem(c, err)
 	res.Problem = &p
+	if p.Status == fiber.StatusForbidden {
+		s.auditDenied(c, res.ID)
+	}
 	switch {
 	case p.Status == fiber.StatusNotFound:
 		res.Status = syncNotFound

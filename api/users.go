@@ -101,8 +101,12 @@ func (s *server) listUsers(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	me := caller(c).UserID
-	return c.JSON(toList(l, func(u domain.User) userJSON { return userFor(u, u.ID == me) }))
+	cl := caller(c)
+	// Reading accounts in bulk is a read of personal data: audited.
+	if err := s.svc.Audit.Record(ctx(c), cl, "user", "", "list", cl.TownID); err != nil {
+		return err
+	}
+	return c.JSON(toList(l, func(u domain.User) userJSON { return userFor(u, u.ID == cl.UserID) }))
 }
 
 func (s *server) getUser(c *fiber.Ctx) error {
@@ -162,11 +166,13 @@ type auditJSON struct {
 	Action    string    `json:"action"`
 	RequestID string    `json:"requestId,omitempty"`
 	TownID    string    `json:"townId,omitempty"`
+	Addr      string    `json:"addr,omitempty"`
+	Outcome   string    `json:"outcome"`
 }
 
 func toAuditJSON(e domain.AuditEntry) auditJSON {
 	return auditJSON{ID: e.ID, At: e.At, UserID: e.UserID, Role: string(e.Role), Entity: e.Entity,
-		EntityID: e.EntityID, Action: e.Action, RequestID: e.RequestID, TownID: e.TownID}
+		EntityID: e.EntityID, Action: e.Action, RequestID: e.RequestID, TownID: e.TownID, Addr: e.Addr, Outcome: e.Outcome}
 }
 
 func (s *server) listAudit(c *fiber.Ctx) error {
@@ -176,7 +182,10 @@ func (s *server) listAudit(c *fiber.Ctx) error {
 	}
 	var v domain.Validator
 	f := domain.AuditFilter{Entity: c.Query("entity"), EntityID: c.Query("entityId"), UserID: c.Query("userId"),
-		Action: c.Query("action"), From: parseTime(c, &v, "from"), To: parseTime(c, &v, "to")}
+		Action: c.Query("action"), Outcome: c.Query("outcome"), From: parseTime(c, &v, "from"), To: parseTime(c, &v, "to")}
+	if o := f.Outcome; o != "" && o != domain.OutcomeSuccess && o != domain.OutcomeFailure && o != domain.OutcomeDenied {
+		v.Add("outcome", domain.FieldInvalid, "outcome must be success, failure or denied")
+	}
 	if err := queryErr(v); err != nil {
 		return err
 	}

@@ -34,6 +34,7 @@ type Caller struct {
 	// VillageTownIDs are the towns of VillageIDs, which village-level roles may read.
 	VillageTownIDs []string
 	RequestID      string
+	Addr           string // the client's address, for the audit trail
 }
 
 // System is the caller for work started from the shell or at start-up.

@@ -17,7 +17,16 @@ type AuditEntry struct {
 	Action    string // "create", "update", "import", "login", ...
 	RequestID string
 	TownID    string // the town the entity belongs to, when it has one
+	Addr      string // the client's address
+	Outcome   string // success, failure (a sign-in refused …) or denied (403)
 }
+
+// Audit outcomes.
+const (
+	OutcomeSuccess = "success"
+	OutcomeFailure = "failure"
+	OutcomeDenied  = "denied"
+)
 
 // AuditFilter narrows an audit listing; empty fields match everything.
 type AuditFilter struct {
@@ -25,6 +34,7 @@ type AuditFilter struct {
 	EntityID string
 	UserID   string
 	Action   string
+	Outcome  string
 	From, To time.Time // To is exclusive; zero means open
 }
 
@@ -45,7 +55,18 @@ type Auditor struct {
 func (a Auditor) Entry(c Caller, entity, id, action, townID string) AuditEntry {
 	now := a.Now()
 	return AuditEntry{ID: NewID(now), At: now, UserID: c.UserID, Role: c.Role,
-		Entity: entity, EntityID: id, Action: action, RequestID: c.RequestID, TownID: townID}
+		Entity: entity, EntityID: id, Action: action, RequestID: c.RequestID, TownID: townID, Addr: c.Addr, Outcome: OutcomeSuccess}
+}
+
+// Refusal appends the entry of a refused attempt (outcome failure or
+// denied). The attempt changed nothing; an error here is returned.
+func (a Auditor) Refusal(ctx context.Context, c Caller, entity, id, action, outcome, townID string) error {
+	e := a.Entry(c, entity, id, action, townID)
+	e.Outcome = outcome
+	if err := a.Store.AppendAudit(ctx, e); err != nil {
+		return fmt.Errorf("audit %s %s: %w", action, entity, err)
+	}
+	return nil
 }
 
 // Record appends one entry. The write it describes has already happened;

@@ -92,6 +92,7 @@ func (s AuthService) Login(ctx context.Context, phone, password, addr, requestID
 	}
 	pk, ak := "phone:"+phone, "addr:"+addr
 	if w := max(s.PhoneLimit.Wait(pk), s.AddrLimit.Wait(ak)); w > 0 {
+		_ = s.Audit.Refusal(ctx, Caller{RequestID: requestID, Addr: addr}, "session", MaskPhone(phone), "login_throttled", OutcomeFailure, "")
 		return User{}, tooMany(w)
 	}
 	u, err := s.Users.UserByPhone(ctx, phone)
@@ -107,14 +108,19 @@ func (s AuthService) Login(ctx context.Context, phone, password, addr, requestID
 	}
 	if err != nil || !ok || u.Disabled {
 		w := max(s.PhoneLimit.Fail(pk), s.AddrLimit.Fail(ak))
-		_ = s.Audit.Record(ctx, Caller{UserID: u.ID, Role: u.Role, RequestID: requestID}, "session", u.ID, "login_failed", first(u.TownIDs))
+		// An unknown phone is named masked: no phone number is logged whole.
+		who := u.ID
+		if who == "" {
+			who = MaskPhone(phone)
+		}
+		_ = s.Audit.Refusal(ctx, Caller{UserID: u.ID, Role: u.Role, RequestID: requestID, Addr: addr}, "session", who, "login_failed", OutcomeFailure, first(u.TownIDs))
 		if w > 0 {
 			return User{}, tooMany(w)
 		}
 		return User{}, invalidCredentials()
 	}
 	s.PhoneLimit.Succeed(pk)
-	return u, s.Audit.Record(ctx, Caller{UserID: u.ID, Role: u.Role, RequestID: requestID}, "session", u.ID, "login", first(u.TownIDs))
+	return u, s.Audit.Record(ctx, Caller{UserID: u.ID, Role: u.Role, RequestID: requestID, Addr: addr}, "session", u.ID, "login", first(u.TownIDs))
 }
 
 // IssueRefresh makes a refresh token for an account; an empty family starts a new one.
@@ -146,7 +152,7 @@ func invalidGrant(msg string) error {
 
 // Refresh rotates a refresh token: it returns the account and a new token
 // of the same family. A token used twice revokes its whole family.
-func (s AuthService) Refresh(ctx context.Context, raw, requestID string) (User, string, error) {
+func (s AuthService) Refresh(ctx context.Context, raw, addr, requestID string) (User, string, error) {
 	if raw == "" || len(raw) > 100 {
 		return User{}, "", invalidGrant("the refresh token is missing or malformed")
 	}
@@ -170,7 +176,7 @@ func (s AuthService) Refresh(ctx context.Context, raw, requestID string) (User, 
 		if err := s.Sessions.RevokeFamily(ctx, t.Family, now); err != nil {
 			return User{}, "", fmt.Errorf("refresh: revoke reused family: %w", err)
 		}
-		_ = s.Audit.Record(ctx, Caller{UserID: t.UserID, RequestID: requestID}, "session", t.UserID, "refresh_reused", "")
+		_ = s.Audit.Refusal(ctx, Caller{UserID: t.UserID, RequestID: requestID, Addr: addr}, "session", t.UserID, "refresh_reused", OutcomeFailure, "")
 		return User{}, "", &Error{Kind: KindUnauthorized, Code: "refresh_token_reused",
 			Message: "this refresh token was already used; the session is revoked, sign in again"}
 	} else if err != nil {
@@ -190,7 +196,7 @@ func (s AuthService) Refresh(ctx context.Context, raw, requestID string) (User, 
 }
 
 // Logout revokes the family of a refresh token. An unknown token is not an error.
-func (s AuthService) Logout(ctx context.Context, raw, requestID string) error {
+func (s AuthService) Logout(ctx context.Context, raw, addr, requestID string) error {
 	if raw == "" {
 		return (&Validator{fields: []FieldError{{Field: "refresh_token", Code: FieldRequired, Message: "refresh_token is required"}}}).Err()
 	}
@@ -203,13 +209,13 @@ func (s AuthService) Logout(ctx context.Context, raw, requestID string) error {
 	if err := s.Sessions.RevokeFamily(ctx, t.Family, s.Now()); err != nil {
 		return fmt.Errorf("logout: %w", err)
 	}
-	return s.Audit.Record(ctx, Caller{UserID: t.UserID, RequestID: requestID}, "session", t.UserID, "logout", "")
+	return s.Audit.Record(ctx, Caller{UserID: t.UserID, RequestID: requestID, Addr: addr}, "session", t.UserID, "logout", "")
 }
 
 // WeChatLogin exchanges a mini-program code. An openid bound to an account
 // signs it in; an unbound one fails with code wechat_unbound and the openid
 // in Data, for the caller to make a bind ticket.
-func (s AuthService) WeChatLogin(ctx context.Context, code, requestID string) (User, error) {
+func (s AuthService) WeChatLogin(ctx context.Context, code, addr, requestID string) (User, error) {
 	var v Validator
 	if v.Required("code", code) {
 		v.MaxLen("code", code, 128)
@@ -242,7 +248,7 @@ func (s AuthService) WeChatLogin(ctx context.Context, code, requestID string) (U
 	} else if err != nil {
 		return User{}, fmt.Errorf("wechat login: %w", err)
 	}
-	return u, s.Audit.Record(ctx, Caller{UserID: u.ID, Role: u.Role, RequestID: requestID}, "session", u.ID, "login_wechat", first(u.TownIDs))
+	return u, s.Audit.Record(ctx, Caller{UserID: u.ID, Role: u.Role, RequestID: requestID, Addr: addr}, "session", u.ID, "login_wechat", first(u.TownIDs))
 }
 
 // BindWeChat binds an openid (from a verified bind ticket) to the account
@@ -261,5 +267,5 @@ func (s AuthService) BindWeChat(ctx context.Context, openID, phone, password, ad
 	} else if err != nil {
 		return User{}, fmt.Errorf("bind wechat: %w", err)
 	}
-	return u, s.Audit.Record(ctx, Caller{UserID: u.ID, Role: u.Role, RequestID: requestID}, "user", u.ID, "bind_wechat", first(u.TownIDs))
+	return u, s.Audit.Record(ctx, Caller{UserID: u.ID, Role: u.Role, RequestID: requestID, Addr: addr}, "user", u.ID, "bind_wechat", first(u.TownIDs))
 }

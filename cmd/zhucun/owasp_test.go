@@ -151,3 +151,55 @@ func TestPhonesMasked(t *testing.T) {
 		t.Fatalf("a phone number is in the log")
 	}
 }
+
+// The audit trail names the client's address and the outcome of every
+// security-relevant event: sign-ins and their failures (an unknown phone
+// masked), denials (a request, and an item of a batch), exports and bulk
+// reads of accounts.
+func TestAuditTrailOfSecurityEvents(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture(t)
+	admin := f.tokens[domain.RoleAdmin]
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/auth/login", body: map[string]any{"phone": "13612345678", "password": "wrong-pass-1"}}), 401)
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/auth/login", body: map[string]any{"phone": f.phones[domain.RoleCadre], "password": "wrong-pass-1"}}), 401)
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/towns", token: f.tokens[domain.RoleCadre], body: map[string]any{"name": "越权镇"}}), 403)
+	r := e.do(t, req{method: "POST", path: "/api/v1/reviews", token: f.tokens[domain.RoleTeamLeader], body: map[string]any{"items": []map[string]any{
+		{"id": domain.NewID(e.clock.Now()), "decision": "approve"}}}})
+	want(t, r, 200)
+	want(t, e.do(t, req{method: "GET", path: "/api/v1/users", token: admin}), 200)
+	x := e.do(t, req{method: "GET", path: "/api/v1/exports/villages.csv?period=2026", token: admin})
+	want(t, x, 200)
+	l := e.do(t, req{method: "GET", path: "/api/v1/audit?limit=500", token: admin})
+	want(t, l, 200)
+	type seen struct{ entity, id, action, outcome string }
+	var got []seen
+	for _, it := range l.items() {
+		if (it["addr"] == nil || it["addr"] == "") && it["userId"] != "system" { // the server's own work has no client
+			t.Errorf("an entry without the client's address: %v", it)
+		}
+		got = append(got, seen{it["entity"].(string), it["entityId"].(string), it["action"].(string), it["outcome"].(string)})
+	}
+	for _, w := range []seen{
+		{"session", "136****5678", "login_failed", domain.OutcomeFailure},
+		{"session", f.ids[domain.RoleCadre], "login_failed", domain.OutcomeFailure},
+		{"route", "POST /api/v1/towns", "deny", domain.OutcomeDenied},
+		{"user", "", "list", domain.OutcomeSuccess},
+		{"export", "villages.csv", "export", domain.OutcomeSuccess},
+		{"session", f.ids[domain.RoleAdmin], "login", domain.OutcomeSuccess},
+	} {
+		found := false
+		for _, g := range got {
+			found = found || g == w
+		}
+		if !found {
+			t.Errorf("no audit entry %+v", w)
+		}
+	}
+	if strings.Contains(string(l.body), "13612345678") {
+		t.Fatalf("an unknown phone is in the audit trail whole")
+	}
+	if d := e.do(t, req{method: "GET", path: "/api/v1/audit?outcome=denied", token: admin}); len(d.items()) != 1 {
+		t.Fatalf("denials: %s", d.body)
+	}
+	want(t, e.do(t, req{method: "GET", path: "/api/v1/audit?outcome=maybe", token: admin}), 422)
+}

@@ -20,18 +20,28 @@ type auditRow struct {
 	Action    string    `bson:"action"`
 	RequestID string    `bson:"requestId,omitempty"`
 	TownID    string    `bson:"townId,omitempty"`
+	Addr      string    `bson:"addr,omitempty"`
+	Outcome   string    `bson:"outcome,omitempty"` // missing: success (entries written before outcomes)
 }
 
 func (r auditRow) id() string { return r.ID }
 
 func toAuditEntry(r auditRow) domain.AuditEntry {
-	return domain.AuditEntry{ID: r.ID, At: r.At.UTC(), UserID: r.UserID, Role: domain.Role(r.Role), Entity: r.Entity,
-		EntityID: r.EntityID, Action: r.Action, RequestID: r.RequestID, TownID: r.TownID}
+	e := domain.AuditEntry{ID: r.ID, At: r.At.UTC(), UserID: r.UserID, Role: domain.Role(r.Role), Entity: r.Entity,
+		EntityID: r.EntityID, Action: r.Action, RequestID: r.RequestID, TownID: r.TownID, Addr: r.Addr, Outcome: r.Outcome}
+	if e.Outcome == "" {
+		e.Outcome = domain.OutcomeSuccess
+	}
+	return e
 }
 
 func toAuditRow(e domain.AuditEntry) auditRow {
-	return auditRow{ID: e.ID, At: e.At, UserID: e.UserID, Role: string(e.Role), Entity: e.Entity,
-		EntityID: e.EntityID, Action: e.Action, RequestID: e.RequestID, TownID: e.TownID}
+	row := auditRow{ID: e.ID, At: e.At, UserID: e.UserID, Role: string(e.Role), Entity: e.Entity,
+		EntityID: e.EntityID, Action: e.Action, RequestID: e.RequestID, TownID: e.TownID, Addr: e.Addr, Outcome: e.Outcome}
+	if row.Outcome == domain.OutcomeSuccess {
+		row.Outcome = ""
+	}
+	return row
 }
 
 // AppendAudit adds an audit entry.
@@ -54,6 +64,13 @@ func (s *Store) ListAudit(ctx context.Context, f domain.AuditFilter, p domain.Pa
 	add("entityId", f.EntityID)
 	add("userId", f.UserID)
 	add("action", f.Action)
+	switch f.Outcome {
+	case "":
+	case domain.OutcomeSuccess: // also the entries written before outcomes
+		filter = append(filter, bson.E{Key: "outcome", Value: bson.D{{Key: "$nin", Value: bson.A{domain.OutcomeFailure, domain.OutcomeDenied}}}})
+	default:
+		add("outcome", f.Outcome)
+	}
 	if !f.From.IsZero() || !f.To.IsZero() {
 		r := bson.D{}
 		if !f.From.IsZero() {

@@ -223,7 +223,8 @@ CREATE TABLE checkin_days (
   PRIMARY KEY (village_id, day, cadre_id)
 ) WITHOUT ROWID;
 `,
-	// 2: reviews, on-post days from the work, approvals, leave and reminders.
+	// 2: reviews, on-post days from the work, approvals, leave, reminders,
+	// and the audit entry's client address and outcome.
 	`
 ALTER TABLE records ADD COLUMN review TEXT NOT NULL DEFAULT 'submitted';
 CREATE INDEX records_returned ON records(village_id, type, deleted, at, id) WHERE review = 'returned';
@@ -277,6 +278,9 @@ CREATE TABLE wechat_grants (
   PRIMARY KEY (user_id, template_id)
 ) WITHOUT ROWID;
 CREATE INDEX wechat_bindings_user ON wechat_bindings(user_id);
+-- Audit entries name the client's address and the outcome.
+ALTER TABLE audit ADD COLUMN addr TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN outcome TEXT NOT NULL DEFAULT 'success';
 `,
 }
 

@@ -233,9 +233,13 @@ func (s *Store) BindWeChat(ctx context.Context, openID, userID string, at time.T
 
 // insertAudit adds an audit entry within a write.
 func insertAudit(tx *wtx, e domain.AuditEntry) error {
-	_, err := tx.exec(`INSERT INTO audit (id, at, user_id, role, entity, entity_id, action, request_id, town_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, ms(e.At), e.UserID, string(e.Role), e.Entity, e.EntityID, e.Action, e.RequestID, e.TownID)
+	outcome := e.Outcome
+	if outcome == "" {
+		outcome = domain.OutcomeSuccess
+	}
+	_, err := tx.exec(`INSERT INTO audit (id, at, user_id, role, entity, entity_id, action, request_id, town_id, addr, outcome)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, ms(e.At), e.UserID, string(e.Role), e.Entity, e.EntityID, e.Action, e.RequestID, e.TownID, e.Addr, outcome)
 	return err
 }
 
@@ -253,7 +257,7 @@ func (s *Store) ListAudit(ctx context.Context, f domain.AuditFilter, p domain.Pa
 	if limit <= 0 || limit > domain.MaxPageLimit {
 		limit = domain.DefaultPageLimit
 	}
-	w := (&where{}).eq("entity", f.Entity).eq("entity_id", f.EntityID).eq("user_id", f.UserID).eq("action", f.Action)
+	w := (&where{}).eq("entity", f.Entity).eq("entity_id", f.EntityID).eq("user_id", f.UserID).eq("action", f.Action).eq("outcome", f.Outcome)
 	if !f.From.IsZero() {
 		w.raw("at >= ?", ms(f.From))
 	}
@@ -265,7 +269,7 @@ func (s *Store) ListAudit(ctx context.Context, f domain.AuditFilter, p domain.Pa
 	}
 	var items []domain.AuditEntry
 	err := s.read(ctx, func(ctx context.Context, db querier) error {
-		rows, err := db.QueryContext(ctx, `SELECT id, at, user_id, role, entity, entity_id, action, request_id, town_id
+		rows, err := db.QueryContext(ctx, `SELECT id, at, user_id, role, entity, entity_id, action, request_id, town_id, addr, outcome
 			FROM audit`+w.sql()+" ORDER BY id LIMIT ?", append(w.args, limit+1)...)
 		if err != nil {
 			return err
@@ -275,7 +279,7 @@ func (s *Store) ListAudit(ctx context.Context, f domain.AuditFilter, p domain.Pa
 			var e domain.AuditEntry
 			var at int64
 			var role string
-			if err := rows.Scan(&e.ID, &at, &e.UserID, &role, &e.Entity, &e.EntityID, &e.Action, &e.RequestID, &e.TownID); err != nil {
+			if err := rows.Scan(&e.ID, &at, &e.UserID, &role, &e.Entity, &e.EntityID, &e.Action, &e.RequestID, &e.TownID, &e.Addr, &e.Outcome); err != nil {
 				return err
 			}
 			e.At, e.Role = fromMS(at), domain.Role(role)

@@ -283,6 +283,20 @@ func testAuditFilter(t *testing.T, b Backend) {
 	if err != nil || len(l.Items) != 2 {
 		t.Fatalf("audit filter: %d items, %v; want 2", len(l.Items), err)
 	}
+	// The client's address and the outcome are kept; an entry without an
+	// outcome is a success.
+	denied := domain.AuditEntry{ID: domain.NewID(base.Add(9 * time.Hour)), At: base.Add(9 * time.Hour), UserID: "u", Entity: "route",
+		EntityID: "POST /api/v1/towns", Action: "deny", Addr: "10.0.0.7", Outcome: domain.OutcomeDenied}
+	if err := s.AppendAudit(ctx, denied); err != nil {
+		t.Fatal(err)
+	}
+	l, err = s.ListAudit(ctx, domain.AuditFilter{Outcome: domain.OutcomeDenied}, domain.Page{})
+	if err != nil || len(l.Items) != 1 || l.Items[0].Addr != "10.0.0.7" || l.Items[0].EntityID != denied.EntityID {
+		t.Fatalf("denials: %+v %v", l.Items, err)
+	}
+	if l, err := s.ListAudit(ctx, domain.AuditFilter{Outcome: domain.OutcomeSuccess}, domain.Page{}); err != nil || len(l.Items) != 5 || l.Items[0].Outcome != domain.OutcomeSuccess {
+		t.Fatalf("successes: %+v %v", l.Items, err)
+	}
 }
 
 // testVersionedReplaceOnce: of many concurrent edits of one version, one
