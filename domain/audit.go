@@ -19,6 +19,10 @@ type AuditEntry struct {
 	TownID    string // the town the entity belongs to, when it has one
 	Addr      string // the client's address
 	Outcome   string // success, failure (a sign-in refused …) or denied (403)
+	// Seq is the entry's place in the chain (from 1), and Hash its seal:
+	// the store sets both when it appends the entry (AuditSeal).
+	Seq  int64
+	Hash string
 }
 
 // Audit outcomes.
@@ -38,10 +42,14 @@ type AuditFilter struct {
 	From, To time.Time // To is exclusive; zero means open
 }
 
-// AuditStore keeps the audit trail.
+// AuditStore keeps the audit trail. It appends each entry at the end of
+// one chain (Seq, and Hash when it has a seal) and never changes one.
 type AuditStore interface {
 	AppendAudit(ctx context.Context, e AuditEntry) error
 	ListAudit(ctx context.Context, f AuditFilter, p Page) (List[AuditEntry], error)
+	// AuditChain calls f with every entry in chain order (entries outside
+	// the chain, Seq 0, first), until f returns an error.
+	AuditChain(ctx context.Context, f func(AuditEntry) error) error
 }
 
 // Auditor appends audit entries for a caller's writes.

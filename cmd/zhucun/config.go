@@ -23,6 +23,8 @@ type Config struct {
 	MongoURI      string
 	MongoDB       string
 	JWTSecret     string
+	// AuditKey seals the audit trail's chain; empty: generated once into DATA_DIR/audit.key.
+	AuditKey string
 	AdminPhone    string
 	AdminPassword string
 	TZ            *time.Location
@@ -145,6 +147,9 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	if c.JWTSecret, err = secretFromEnv(getenv, "ZHUCUN_JWT_SECRET"); err != nil {
 		return c, err
 	}
+	if c.AuditKey, err = secretFromEnv(getenv, "ZHUCUN_AUDIT_KEY"); err != nil {
+		return c, err
+	}
 	if c.AdminPassword, err = secretFromEnv(getenv, "ZHUCUN_ADMIN_PASSWORD"); err != nil {
 		return c, err
 	}
@@ -195,6 +200,9 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	}
 	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
 		return c, &configError{"ZHUCUN_JWT_SECRET", "(hidden)", "must be at least 32 characters"}
+	}
+	if c.AuditKey != "" && len(c.AuditKey) < 32 {
+		return c, &configError{"ZHUCUN_AUDIT_KEY", "(hidden)", "must be at least 32 characters"}
 	}
 	if (c.AdminPhone == "") != (c.AdminPassword == "") {
 		return c, &configError{"ZHUCUN_ADMIN_PHONE", c.AdminPhone, "set both ZHUCUN_ADMIN_PHONE and ZHUCUN_ADMIN_PASSWORD, or neither"}

@@ -64,15 +64,18 @@ func openTestStore(t testing.TB, loc *time.Location) Store {
 	var store Store
 	var err error
 	if dbServer != nil {
-		store, err = mongo.Open(context.Background(), dbServer.URI, testdb.NewName(), mongo.Options{Location: loc})
+		store, err = mongo.Open(context.Background(), dbServer.URI, testdb.NewName(), mongo.Options{Location: loc, AuditSeal: &testSeal})
 	} else {
-		store, err = sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{Location: loc})
+		store, err = sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{Location: loc, AuditSeal: &testSeal})
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	return store
 }
+
+// testSeal seals the test stores' audit trails.
+var testSeal = domain.AuditSeal{Key: []byte("the API tests' audit key, 32 bytes+")}
 
 // env is one in-process server on a fresh database.
 type env struct {

@@ -41,6 +41,7 @@ commands:
   user add       create an account (password from ZHUCUN_USER_PASSWORD or standard input)
   stats verify   recount every count from the records and list differences (server stopped)
   stats rebuild  replace the counts with that recount (server stopped)
+  audit verify   check the audit trail's chain of seals: any entry changed, removed or inserted (server stopped)
   backup FILE    write a consistent copy of the embedded database, also while the server runs
   restore FILE   put such a copy back in place of the embedded database (server stopped)
   version        print the version
@@ -74,6 +75,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return statsCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "backup":
 		return backupCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "audit":
+		return auditCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "restore":
 		return restoreCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "healthcheck":

@@ -66,6 +66,10 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (*stores, err
 // a writer that finds the lease held answers a *mongo.LeaseHeldError.
 func openStoresWith(ctx context.Context, cfg Config, log *slog.Logger, o storeOpts) (*stores, error) {
 	st := &stores{}
+	seal, err := auditSeal(cfg)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.MongoURI == "" {
 		// One process at a time on an embedded database.
 		lock, err := lockDir(cfg.DataDir)
@@ -78,7 +82,7 @@ func openStoresWith(ctx context.Context, cfg Config, log *slog.Logger, o storeOp
 			return nil, err
 		}
 		db, err := sqlite.Open(ctx, sqliteDir(cfg.DataDir), sqlite.Options{Logger: log.With("component", "store"), Location: cfg.TZ,
-			Synchronous: cfg.SQLiteSync})
+			Synchronous: cfg.SQLiteSync, AuditSeal: seal})
 		if err != nil {
 			st.close(ctx)
 			return nil, err
@@ -86,7 +90,7 @@ func openStoresWith(ctx context.Context, cfg Config, log *slog.Logger, o storeOp
 		st.db, st.backend = db, "embedded SQLite "+db.Path()
 	} else {
 		db, err := mongo.Open(ctx, cfg.MongoURI, cfg.MongoDB, mongo.Options{Logger: log.With("component", "store"), Location: cfg.TZ,
-			ReadOnly: o.readOnly, LeaseTTL: cfg.LeaseTTL})
+			ReadOnly: o.readOnly, LeaseTTL: cfg.LeaseTTL, AuditSeal: seal})
 		if err != nil {
 			st.close(ctx)
 			return nil, err
@@ -96,7 +100,6 @@ func openStoresWith(ctx context.Context, cfg Config, log *slog.Logger, o storeOp
 			st.backend = "mongodb (read-only)"
 		}
 	}
-	var err error
 	if st.blobs, st.photos, err = openBlobs(ctx, cfg); err != nil {
 		st.close(ctx)
 		return nil, err
@@ -149,10 +152,27 @@ func lockDir(dir string) (*os.File, error) { return sqlite.LockDir(dir) }
 // jwtSecret returns the configured secret, or the one generated on the
 // first start and kept in the data directory with mode 0600.
 func jwtSecret(cfg Config) ([]byte, error) {
-	if cfg.JWTSecret != "" {
-		return []byte(cfg.JWTSecret), nil
+	return dataSecret(cfg.DataDir, "jwt.secret", "JWT secret", cfg.JWTSecret)
+}
+
+// auditSeal is the seal of the audit chain: its key configured, or
+// generated on the first start into the data directory (mode 0600). It is
+// kept outside the database, so an edit of the trail there cannot reseal it.
+func auditSeal(cfg Config) (*domain.AuditSeal, error) {
+	key, err := dataSecret(cfg.DataDir, "audit.key", "audit key", cfg.AuditKey)
+	if err != nil {
+		return nil, err
 	}
-	path := filepath.Join(cfg.DataDir, "jwt.secret")
+	return &domain.AuditSeal{Key: key}, nil
+}
+
+// dataSecret returns a configured secret, or the one in the data
+// directory's file name, made on first use.
+func dataSecret(dir, name, what, configured string) ([]byte, error) {
+	if configured != "" {
+		return []byte(configured), nil
+	}
+	path := filepath.Join(dir, name)
 	b, err := os.ReadFile(path)
 	if err == nil {
 		s := strings.TrimSpace(string(b))
@@ -162,22 +182,25 @@ func jwtSecret(cfg Config) ([]byte, error) {
 		return []byte(s), nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("read JWT secret: %w", err)
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("write %s: %w", what, err)
 	}
 	var raw [32]byte
 	_, _ = rand.Read(raw[:])
 	secret := hex.EncodeToString(raw[:])
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("write JWT secret: %w", err)
+		return nil, fmt.Errorf("write %s: %w", what, err)
 	}
 	if _, err := f.WriteString(secret + "\n"); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("write JWT secret: %w", err)
+		return nil, fmt.Errorf("write %s: %w", what, err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("write JWT secret: %w", err)
+		return nil, fmt.Errorf("write %s: %w", what, err)
 	}
 	return []byte(secret), f.Close()
 }

@@ -286,8 +286,19 @@ func (a *applier) apply(ctx context.Context, batch []*item) error {
 			plan.Ops = append(plan.Ops, *o)
 		}
 	}
-	if err := insert(ctx, s, colCountLog, plan); err != nil && !errors.Is(err, domain.ErrDuplicate) {
-		return fmt.Errorf("log counts: %w", err)
+	// The batch's audit entries take their places in the chain as the plan
+	// is logged: a replay inserts them as sealed.
+	err := s.chained(ctx, func(seal func(*auditRow)) error {
+		for i := range plan.Audits {
+			seal(&plan.Audits[i])
+		}
+		if err := insert(ctx, s, colCountLog, plan); err != nil && !errors.Is(err, domain.ErrDuplicate) {
+			return fmt.Errorf("log counts: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return a.carryOut(ctx, plan)
 }

@@ -87,6 +87,8 @@ type Store struct {
 	wg           sync.WaitGroup
 
 	ledger domain.LedgerCache
+	seal   *domain.AuditSeal
+	chain  auditChain
 
 	retakenMu sync.Mutex
 	retaken   []func()
@@ -105,6 +107,9 @@ func (s *Store) OnRetaken(f func()) {
 // snapshot, and whatever the services registered.
 func (s *Store) dropMemory() {
 	s.ledger.Changed()
+	s.chain.mu.Lock()
+	s.chain.loaded = false
+	s.chain.mu.Unlock()
 	s.retakenMu.Lock()
 	fs := slices.Clone(s.retaken)
 	s.retakenMu.Unlock()
@@ -135,6 +140,9 @@ type Options struct {
 	Instance string
 	// LeaseTTL is how long the writer lease lasts unless renewed; zero means 10 s.
 	LeaseTTL time.Duration
+	// AuditSeal seals the audit entries into a chain; nil leaves them
+	// unsealed (placed in the chain, without a seal).
+	AuditSeal *domain.AuditSeal
 }
 
 // ErrReadOnly answers writes to a store opened read-only.
@@ -167,7 +175,7 @@ func Open(ctx context.Context, uri, name string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("connect to MongoDB: %w", err)
 	}
 	s := &Store{client: client, db: client.Database(name), timeout: o.Timeout, log: o.Logger, loc: o.Location,
-		readOnly: o.ReadOnly, stop: make(chan struct{})}
+		readOnly: o.ReadOnly, stop: make(chan struct{}), seal: o.AuditSeal}
 	if s.loc == nil {
 		if s.loc, err = time.LoadLocation("Asia/Shanghai"); err != nil {
 			s.loc = time.FixedZone("CST", 8*3600)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"zhucun/domain"
+	"zhucun/storage/storetest"
 	"zhucun/storage/testdb"
 )
 
@@ -40,7 +41,7 @@ func openName(t *testing.T, name string) *Store {
 	t.Helper()
 	deadline := time.Now().Add(3 * testLease)
 	for {
-		s, err := Open(t.Context(), server.URI, name, Options{LeaseTTL: testLease, Logger: testLog})
+		s, err := Open(t.Context(), server.URI, name, Options{LeaseTTL: testLease, Logger: testLog, AuditSeal: &storetest.Seal})
 		var held *LeaseHeldError
 		if errors.As(err, &held) && time.Now().Before(deadline) {
 			time.Sleep(testLease / 10)

@@ -250,8 +250,8 @@ type schemaRow struct {
 }
 
 // dataVersion is the version of the stored data this code writes: 2 adds
-// on-post days from the work (every checkin so far is one) and the
-// approved basis of the counts.
+// on-post days from the work (every checkin so far is one), the approved
+// basis of the counts, and the audit chain (the entries so far at its start).
 const dataVersion = 2
 
 // upgrade brings data written by an earlier zhucun up to dataVersion:
@@ -275,6 +275,9 @@ func (s *Store) upgrade(ctx context.Context) error {
 	}
 	if err := s.RebuildStats(ctx); err != nil {
 		return fmt.Errorf("upgrade counts: %w", err)
+	}
+	if err := s.sealLegacy(ctx); err != nil {
+		return err
 	}
 	err = s.write(ctx, func(ctx context.Context) error {
 		_, err := s.db.Collection(colMeta).ReplaceOne(ctx, bson.D{{Key: "_id", Value: "schema"}},

@@ -107,7 +107,7 @@ func (s *Store) CreateRecord(ctx context.Context, w domain.RecordWrite) (domain.
 			return err
 		}
 		if w.Audit != nil {
-			if err := insertAudit(tx, *w.Audit); err != nil {
+			if err := insertAudit(tx, s.seal, *w.Audit); err != nil {
 				return err
 			}
 		}
@@ -153,7 +153,7 @@ func (s *Store) ReplaceRecord(ctx context.Context, w domain.RecordWrite) (domain
 			return &errStaleRecord{stored: stored}
 		}
 		if w.Audit != nil {
-			if err := insertAudit(tx, *w.Audit); err != nil {
+			if err := insertAudit(tx, s.seal, *w.Audit); err != nil {
 				return err
 			}
 		}

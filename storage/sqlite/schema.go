@@ -281,6 +281,15 @@ CREATE INDEX wechat_bindings_user ON wechat_bindings(user_id);
 -- Audit entries name the client's address and the outcome.
 ALTER TABLE audit ADD COLUMN addr TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit ADD COLUMN outcome TEXT NOT NULL DEFAULT 'success';
+-- The audit chain: each entry's place and seal (users.go). The entries of
+-- version 1 are sealed when a store first opens this version.
+ALTER TABLE audit ADD COLUMN seq INTEGER;
+ALTER TABLE audit ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+CREATE INDEX audit_seq ON audit(seq);
+CREATE TABLE audit_chain (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  started_at INTEGER NOT NULL
+);
 `,
 }
 

@@ -60,6 +60,9 @@ type Options struct {
 	// Synchronous is SQLite's synchronous setting, NORMAL or FULL; empty
 	// means NORMAL (see Open).
 	Synchronous string
+	// AuditSeal seals the audit entries into a chain; nil leaves them
+	// unsealed (placed in the chain, without a seal).
+	AuditSeal *domain.AuditSeal
 }
 
 // Store is the SQLite implementation of the domain's store interfaces.
@@ -73,6 +76,7 @@ type Store struct {
 	loc     *time.Location
 
 	ledger domain.LedgerCache
+	seal   *domain.AuditSeal
 
 	stmts  sync.Map // query text → *sql.Stmt on the read pool
 	nstmts atomic.Int64
@@ -164,7 +168,7 @@ func Open(ctx context.Context, dir string, o Options) (*Store, error) {
 	wdb.SetMaxIdleConns(1)
 	wdb.SetConnMaxLifetime(0)
 	wdb.SetConnMaxIdleTime(0)
-	s := &Store{path: path, wdb: wdb, timeout: o.Timeout, log: o.Logger, loc: o.Location}
+	s := &Store{path: path, wdb: wdb, timeout: o.Timeout, log: o.Logger, loc: o.Location, seal: o.AuditSeal}
 	if err := s.migrate(ctx); err != nil {
 		_ = wdb.Close()
 		return nil, err
@@ -181,6 +185,10 @@ func Open(ctx context.Context, dir string, o Options) (*Store, error) {
 	if s.w, err = startWriter(ctx, wdb, o.Logger); err != nil {
 		_ = rdb.Close()
 		_ = wdb.Close()
+		return nil, err
+	}
+	if err := s.startChain(ctx); err != nil {
+		_ = s.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
 	return s, nil

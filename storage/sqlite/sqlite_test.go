@@ -13,7 +13,7 @@ func dirOf(s storetest.Store) string { return filepath.Dir(s.(*Store).Path()) }
 
 func open(t *testing.T, dir string) *Store {
 	t.Helper()
-	s, err := Open(t.Context(), dir, Options{})
+	s, err := Open(t.Context(), dir, Options{AuditSeal: &storetest.Seal})
 	if err != nil {
 		t.Fatal(err)
 	}

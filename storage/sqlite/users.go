@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -232,20 +233,26 @@ func (s *Store) BindWeChat(ctx context.Context, openID, userID string, at time.T
 }
 
 // insertAudit adds an audit entry within a write.
-func insertAudit(tx *wtx, e domain.AuditEntry) error {
-	outcome := e.Outcome
-	if outcome == "" {
-		outcome = domain.OutcomeSuccess
+func insertAudit(tx *wtx, seal *domain.AuditSeal, e domain.AuditEntry) error {
+	if e.Outcome == "" {
+		e.Outcome = domain.OutcomeSuccess
 	}
-	_, err := tx.exec(`INSERT INTO audit (id, at, user_id, role, entity, entity_id, action, request_id, town_id, addr, outcome)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, ms(e.At), e.UserID, string(e.Role), e.Entity, e.EntityID, e.Action, e.RequestID, e.TownID, e.Addr, outcome)
+	// At the chain's end: the writer alone appends, one transaction at a time.
+	var seq int64
+	var prev string
+	if err := tx.queryRow("SELECT seq, hash FROM audit WHERE seq = (SELECT max(seq) FROM audit)").Scan(&seq, &prev); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	seal.Seal(seq, prev, &e)
+	_, err := tx.exec(`INSERT INTO audit (id, at, user_id, role, entity, entity_id, action, request_id, town_id, addr, outcome, seq, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, ms(e.At), e.UserID, string(e.Role), e.Entity, e.EntityID, e.Action, e.RequestID, e.TownID, e.Addr, e.Outcome, e.Seq, e.Hash)
 	return err
 }
 
 // AppendAudit adds an audit entry.
 func (s *Store) AppendAudit(ctx context.Context, e domain.AuditEntry) error {
-	if err := s.write(ctx, func(tx *wtx) error { return insertAudit(tx, e) }); err != nil {
+	if err := s.write(ctx, func(tx *wtx) error { return insertAudit(tx, s.seal, e) }); err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}
 	return nil

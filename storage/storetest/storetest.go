@@ -61,6 +61,7 @@ func Run(t *testing.T, b Backend) {
 		{"ReviewStatesAndCountedDays", testReviewStatesAndCountedDays},
 		{"ApprovalsAndLeaves", testApprovalsAndLeaves},
 		{"NotificationsAndGrants", testNotificationsAndGrants},
+		{"AuditChain", testAuditChain},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, b) })
 	}

@@ -1,0 +1,55 @@
+package domain
+
+import (
+	"testing"
+	"time"
+)
+
+func TestAuditChainFindsTampering(t *testing.T) {
+	seal := AuditSeal{Key: []byte("a key outside the database")}
+	var chain []AuditEntry
+	var prevSeq int64
+	prev := ""
+	base := time.Date(2026, 3, 1, 1, 0, 0, 0, time.UTC)
+	for i := range 6 {
+		e := AuditEntry{ID: NewID(base.Add(time.Duration(i) * time.Second)), At: base.Add(time.Duration(i) * time.Second), UserID: "u1",
+			Entity: "report", EntityID: "r1", Action: "create", Addr: "10.0.0.1"}
+		seal.Seal(prevSeq, prev, &e)
+		prevSeq, prev = e.Seq, e.Hash
+		chain = append(chain, e)
+	}
+	check := func(name string, entries []AuditEntry, want ...string) {
+		t.Helper()
+		v := AuditVerifier{Seal: seal}
+		for _, e := range entries {
+			v.Add(e)
+		}
+		var got []string
+		for _, p := range v.Problems {
+			got = append(got, p.Kind)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: problems %v, want %v", name, v.Problems, want)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%s: problems %v, want %v", name, v.Problems, want)
+			}
+		}
+	}
+	check("intact", chain)
+	changed := append([]AuditEntry(nil), chain...)
+	changed[2].Action = "delete"
+	check("changed", changed, ChainChanged)
+	check("removed", append(append([]AuditEntry(nil), chain[:3]...), chain[4:]...), ChainRemoved)
+	outside := AuditEntry{ID: NewID(base), At: base, UserID: "u9", Entity: "user", Action: "update"}
+	check("inserted outside", append([]AuditEntry{outside}, chain...), ChainInserted)
+	twice := chain[3]
+	twice.ID = NewID(base.Add(time.Hour))
+	check("inserted twice", append(append(append([]AuditEntry(nil), chain[:4]...), twice), chain[4:]...), ChainInserted)
+	other := AuditVerifier{Seal: AuditSeal{Key: []byte("another key")}}
+	other.Add(chain[0])
+	if len(other.Problems) != 1 {
+		t.Fatalf("a chain sealed under another key passes")
+	}
+}
