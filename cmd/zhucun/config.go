@@ -18,13 +18,13 @@ import (
 // Config is the server's configuration, from ZHUCUN_* environment
 // variables; flags override them. It is parsed and validated once.
 type Config struct {
-	Addr          string
-	DataDir       string
-	MongoURI      string
-	MongoDB       string
-	JWTSecret     string
+	Addr      string
+	DataDir   string
+	MongoURI  string
+	MongoDB   string
+	JWTSecret string
 	// AuditKey seals the audit trail's chain; empty: generated once into DATA_DIR/audit.key.
-	AuditKey string
+	AuditKey      string
 	AdminPhone    string
 	AdminPassword string
 	TZ            *time.Location
