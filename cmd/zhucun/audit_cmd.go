@@ -13,7 +13,7 @@ import (
 
 // auditCmd runs 'zhucun audit verify': it reads the whole audit trail in
 // chain order, checks every entry's seal under the audit key, and lists
-// every entry changed, removed or inserted (exit 1 when there is one). On
+// every entry changed, removed or inserted (exit 2 when there is one). On
 // the embedded store it takes the data directory's lock (server stopped);
 // on MongoDB it only reads.
 func auditCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

@@ -10,7 +10,7 @@ import (
 )
 
 // statsCmd runs 'zhucun stats verify' (recount every count from the
-// records and list the differences; exit 1 when there are any) or
+// records and list the differences; exit 2 when there are any) or
 // 'zhucun stats rebuild' (replace the counts with the recount). On the
 // embedded store both take the data directory's lock, so they run with the
 // server stopped. On MongoDB verify only reads (beside a running server, if
