@@ -101,6 +101,7 @@ func TestMigrationToOnPostDays(t *testing.T) {
 			VALUES (?, ?, ?, ?, ?, ?, 1, 1, 0, ?, ?, json_remove(?, '$.onPost'))`, []any{r.ID, "report", "v1", "t1", "c1", ms(at), kind, project, doc}},
 		{`INSERT INTO counts (scope, day, checkins) VALUES ('v:v1', '2026-03-02', 1), ('t:t1', '2026-03-02', 1), ('d', '2026-03-02', 1)`, nil},
 		{`INSERT INTO checkin_days (village_id, day, cadre_id, n) VALUES ('v1', '2026-03-02', 'c1', 1)`, nil},
+		{`INSERT INTO audit (id, at, user_id, role, entity, entity_id, action, request_id, town_id) VALUES ('a1', 1, 'c1', 'cadre', 'report', ?, 'create', 'r', 't1')`, []any{r.ID}},
 	} {
 		if _, err := db.ExecContext(ctx, q.sql, q.args...); err != nil {
 			t.Fatal(err)
@@ -108,7 +109,8 @@ func TestMigrationToOnPostDays(t *testing.T) {
 	}
 	_ = db.Close()
 	loc, _ := time.LoadLocation("Asia/Shanghai")
-	s, err := Open(ctx, dir, Options{Location: loc})
+	seal := &domain.AuditSeal{Key: []byte("the migration test's audit key")}
+	s, err := Open(ctx, dir, Options{Location: loc, AuditSeal: seal})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,5 +128,24 @@ func TestMigrationToOnPostDays(t *testing.T) {
 	}
 	if diffs, err := s.VerifyStats(ctx); err != nil || len(diffs) != 0 {
 		t.Fatalf("verify after the migration: %+v %v", diffs, err)
+	}
+	// The entry of version 1 is sealed at the chain's start; a new one follows it.
+	at2 := time.Now().UTC()
+	if err := s.AppendAudit(ctx, domain.AuditEntry{ID: domain.NewID(at2), At: at2, UserID: "u", Entity: "town", EntityID: "t1", Action: "update"}); err != nil {
+		t.Fatal(err)
+	}
+	v := domain.AuditVerifier{Seal: *seal}
+	var first domain.AuditEntry
+	if err := s.AuditChain(ctx, func(e domain.AuditEntry) error {
+		if v.Entries == 0 {
+			first = e
+		}
+		v.Add(e)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Problems) != 0 || v.Entries != 2 || first.ID != "a1" || first.Seq != 1 {
+		t.Fatalf("the chain after the migration: %d entries, first %+v, problems %+v", v.Entries, first, v.Problems)
 	}
 }
