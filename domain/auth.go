@@ -65,6 +65,9 @@ type AuthService struct {
 	Audit      Auditor
 	Now        Clock
 	RefreshTTL time.Duration
+	// IdleTTL, when shorter than RefreshTTL, is how long a refresh token
+	// lives unused: a session nobody refreshes for that long is dead.
+	IdleTTL time.Duration
 	// dummyHash is verified when no account has the phone, so that a
 	// missing account takes as long as a wrong password.
 	DummyHash string
@@ -132,8 +135,12 @@ func (s AuthService) IssueRefresh(ctx context.Context, userID, family string) (s
 	if family == "" {
 		family = NewID(now)
 	}
+	ttl := s.RefreshTTL
+	if s.IdleTTL > 0 && s.IdleTTL < ttl {
+		ttl = s.IdleTTL
+	}
 	err := s.Sessions.InsertRefreshToken(ctx, RefreshToken{
-		Hash: hashToken(raw), Family: family, UserID: userID, CreatedAt: now, ExpiresAt: now.Add(s.RefreshTTL),
+		Hash: hashToken(raw), Family: family, UserID: userID, CreatedAt: now, ExpiresAt: now.Add(ttl),
 	})
 	if err != nil {
 		return "", fmt.Errorf("issue refresh token: %w", err)
@@ -165,7 +172,7 @@ func (s AuthService) Refresh(ctx context.Context, raw, addr, requestID string) (
 	}
 	now := s.Now()
 	if !now.Before(t.ExpiresAt) {
-		return User{}, "", invalidGrant("the refresh token has expired")
+		return User{}, "", invalidGrant("the refresh token has expired, or went unused too long; sign in again")
 	}
 	if revoked, err := s.Sessions.FamilyRevoked(ctx, t.Family); err != nil {
 		return User{}, "", fmt.Errorf("refresh: %w", err)

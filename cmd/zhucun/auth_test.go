@@ -45,10 +45,17 @@ func TestLoginRefreshRotationAndReuse(t *testing.T) {
 	want(t, e.do(t, req{method: "POST", path: "/api/v1/auth/refresh", body: map[string]any{"refresh_token": s.str("refresh_token")}}), 401, "invalid_grant")
 	want(t, e.do(t, req{method: "POST", path: "/api/v1/auth/logout", body: map[string]any{}}), 422, "validation_failed")
 
-	// Refresh tokens expire.
+	// A session used every 6 days lives on; one left 7 days is dead (idle timeout).
 	x := e.do(t, req{method: "POST", path: "/api/v1/auth/login", body: map[string]any{"phone": f.phones[domain.RoleCadre], "password": testPassword}})
-	e.clock.Advance(721 * time.Hour)
-	want(t, e.do(t, req{method: "POST", path: "/api/v1/auth/refresh", body: map[string]any{"refresh_token": x.str("refresh_token")}}), 401, "invalid_grant")
+	tok := x.str("refresh_token")
+	for range 3 {
+		e.clock.Advance(6 * 24 * time.Hour)
+		r := e.do(t, req{method: "POST", path: "/api/v1/auth/refresh", body: map[string]any{"refresh_token": tok}})
+		want(t, r, 200)
+		tok = r.str("refresh_token")
+	}
+	e.clock.Advance(7*24*time.Hour + time.Minute)
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/auth/refresh", body: map[string]any{"refresh_token": tok}}), 401, "invalid_grant")
 	// And so do access tokens.
 	want(t, e.do(t, req{method: "GET", path: "/api/v1/me", token: x.str("access_token")}), 401, "invalid_token")
 }

@@ -35,6 +35,7 @@ type Config struct {
 	TrustedProxy  []string
 	AccessTTL     time.Duration
 	RefreshTTL    time.Duration
+	RefreshIdle   time.Duration // a session unused this long is dead
 	WeChatAppID   string
 	WeChatSecret  string
 	// WeChatTemplates are the subscribe-message templates per reminder rule.
@@ -106,7 +107,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 		return def
 	}
 	var c Config
-	var tz, cors, proxies, accessTTL, refreshTTL, skew, backfill, leaseTTL string
+	var tz, cors, proxies, accessTTL, refreshTTL, refreshIdle, skew, backfill, leaseTTL string
 	var s3secure, maxBytes, urlTTL, uploadTTL, timeFar, farMetres, onpostMetres, green, yellow, templates string
 	fs.StringVar(&c.Addr, "addr", env("ZHUCUN_ADDR", ":8080"), "listen address (ZHUCUN_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", env("ZHUCUN_DATA_DIR", "./data"), "data directory (ZHUCUN_DATA_DIR)")
@@ -120,6 +121,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	fs.StringVar(&proxies, "trusted-proxies", getenv("ZHUCUN_TRUSTED_PROXIES"), "comma-separated proxy addresses or CIDRs (ZHUCUN_TRUSTED_PROXIES)")
 	fs.StringVar(&accessTTL, "access-ttl", env("ZHUCUN_ACCESS_TTL", "15m"), "access token lifetime (ZHUCUN_ACCESS_TTL)")
 	fs.StringVar(&refreshTTL, "refresh-ttl", env("ZHUCUN_REFRESH_TTL", "720h"), "refresh token lifetime (ZHUCUN_REFRESH_TTL)")
+	fs.StringVar(&refreshIdle, "refresh-idle", env("ZHUCUN_REFRESH_IDLE", "168h"), "a session unused this long is dead: its refresh token expires (ZHUCUN_REFRESH_IDLE)")
 	fs.StringVar(&leaseTTL, "lease-ttl", env("ZHUCUN_LEASE_TTL", "10s"), "MongoDB writer lease: a standby takes over about this long after the writer dies (ZHUCUN_LEASE_TTL)")
 	fs.StringVar(&c.WeChatAppID, "wechat-appid", getenv("ZHUCUN_WECHAT_APPID"), "WeChat mini-program appid (ZHUCUN_WECHAT_APPID)")
 	fs.StringVar(&templates, "wechat-templates", getenv("ZHUCUN_WECHAT_TEMPLATES"), "subscribe-message template ids per reminder rule, e.g. record_returned=TMPL1,leave_decided=TMPL2 (ZHUCUN_WECHAT_TEMPLATES)")
@@ -222,6 +224,9 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	}
 	if c.RefreshTTL, err = parseDuration(refreshTTL, time.Hour, 365*24*time.Hour); err != nil {
 		return c, &configError{"ZHUCUN_REFRESH_TTL", refreshTTL, err.Error()}
+	}
+	if c.RefreshIdle, err = parseDuration(refreshIdle, time.Hour, 365*24*time.Hour); err != nil {
+		return c, &configError{"ZHUCUN_REFRESH_IDLE", refreshIdle, err.Error()}
 	}
 	if c.LeaseTTL, err = parseDuration(leaseTTL, time.Second, 5*time.Minute); err != nil {
 		return c, &configError{"ZHUCUN_LEASE_TTL", leaseTTL, err.Error()}

@@ -244,7 +244,7 @@ func build(cfg Config, d deps) (built, error) {
 	auth := domain.AuthService{
 		Users: d.store, Sessions: d.store, Hasher: d.hasher, WeChat: d.wechat,
 		PhoneLimit: domain.NewThrottle(d.phone, d.now), AddrLimit: domain.NewThrottle(d.addr, d.now),
-		Audit: audit, Now: d.now, RefreshTTL: cfg.RefreshTTL, DummyHash: dummy,
+		Audit: audit, Now: d.now, RefreshTTL: cfg.RefreshTTL, IdleTTL: cfg.RefreshIdle, DummyHash: dummy,
 	}
 	catalogues := domain.CatalogueService{Store: d.store, Audit: audit, Now: d.now}
 	if err := catalogues.Seed(context.Background()); err != nil {
