@@ -2,7 +2,6 @@ package mongo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"time"
@@ -67,16 +66,7 @@ func toAssessment(r assessmentRow) domain.Assessment {
 // PutAssessment creates (version 1) or replaces the stored version-1.
 func (s *Store) PutAssessment(ctx context.Context, a domain.Assessment) error {
 	row := toAssessmentRow(a)
-	var err error
-	if a.Version == 1 {
-		err = insert(ctx, s, colAssessments, row)
-		if errors.Is(err, domain.ErrDuplicate) {
-			err = domain.ErrStale
-		}
-	} else {
-		err = replaceVersion(ctx, s, colAssessments, row.ID, a.Version, row)
-	}
-	if err != nil {
+	if err := s.putVersioned(ctx, colAssessments, row.ID, a.Version, row); err != nil {
 		return fmt.Errorf("put assessment: %w", err)
 	}
 	return nil

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"zhucun/domain"
@@ -52,8 +51,8 @@ func toApproval(r approvalRow) domain.Approval {
 	return a
 }
 
-// putVersioned inserts a row (version 1) or replaces the stored version-1;
-// ErrStale otherwise.
+// putVersioned inserts a row (version 1) or replaces the stored version-1
+// (replaceVersion); ErrStale when another version is stored.
 func (s *Store) putVersioned(ctx context.Context, col, id string, version int, row any) error {
 	if version == 1 {
 		err := insert(ctx, s, col, row)
@@ -62,16 +61,7 @@ func (s *Store) putVersioned(ctx context.Context, col, id string, version int, r
 		}
 		return err
 	}
-	n, err := matchedBy(ctx, s.write, func(ctx context.Context) (*mongo.UpdateResult, error) {
-		return s.db.Collection(col).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "version", Value: version - 1}}, row)
-	})
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return domain.ErrStale
-	}
-	return nil
+	return replaceVersion(ctx, s, col, id, version, row)
 }
 
 // PutApproval stores a if the stored version is a.Version-1 (none for 1).
