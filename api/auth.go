@@ -2,10 +2,14 @@ package api
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 	"time"
+
+	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/golang-jwt/jwt/v5"
@@ -17,19 +21,27 @@ const (
 	issuer         = "zhucun"
 	audienceAPI    = "zhucun-api"
 	audienceTicket = "zhucun-wechat-bind"
+	audienceFactor = "zhucun-second-factor"
+	factorTTL      = 5 * time.Minute
 	clockLeeway    = 30 * time.Second
 )
 
 type accessClaims struct {
 	Role string `json:"role"`
+	// AMR are the factors the session was opened with (RFC 8176: pwd, otp).
+	AMR []string `json:"amr,omitempty"`
 	jwt.RegisteredClaims
 }
 
 func (s *server) sign(sub, audience, role string, ttl time.Duration) (string, error) {
+	return s.signWith(sub, audience, role, nil, ttl)
+}
+
+func (s *server) signWith(sub, audience, role string, amr []string, ttl time.Duration) (string, error) {
 	now := s.svc.Now()
 	var jti [9]byte
 	_, _ = rand.Read(jti[:])
-	claims := accessClaims{Role: role, RegisteredClaims: jwt.RegisteredClaims{
+	claims := accessClaims{Role: role, AMR: amr, RegisteredClaims: jwt.RegisteredClaims{
 		Issuer: issuer, Subject: sub, Audience: jwt.ClaimStrings{audience},
 		IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(now.Add(ttl)), ID: hex.EncodeToString(jti[:]),
@@ -63,8 +75,19 @@ func (s *server) bindTicket(openID string) (string, error) {
 
 // authenticate requires a valid access token and loads the caller's
 // account and scope, so a disabled account or a changed scope takes
-// effect at once.
-func (s *server) authenticate(c *fiber.Ctx) error {
+// effect at once. Unless the route is one of setup (the caller's own
+// account, password and factor enrolment), a password change that is due
+// or a second factor the role needs and the session lacks refuses it.
+func (s *server) authenticate(setup bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := s.authenticated(c, setup); err != nil {
+			return err
+		}
+		return c.Next()
+	}
+}
+
+func (s *server) authenticated(c *fiber.Ctx, setup bool) error {
 	h := c.Get(fiber.HeaderAuthorization)
 	token, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || token == "" {
@@ -80,7 +103,17 @@ func (s *server) authenticate(c *fiber.Ctx) error {
 	}
 	cl.Addr = c.IP()
 	c.Locals(localCaller, cl)
-	return c.Next()
+	if setup {
+		return nil
+	}
+	if reason := s.svc.Auth.Policy.PasswordDue(cl, s.svc.Now()); reason != "" {
+		return domain.PasswordChangeRequired(reason)
+	}
+	if (cl.SecondFactor || s.svc.Auth.RoleNeedsSecondFactor(cl.Role)) && !slices.Contains(claims.AMR, domain.FactorTOTP) {
+		return &domain.Error{Kind: domain.KindForbidden, Code: "second_factor_required",
+			Message: "your role signs in with a second factor: enrol one with POST /api/v1/me/second-factor, or sign in again with your code (须使用动态口令登录)"}
+	}
+	return nil
 }
 
 // tokenJSON is the RFC 6749 §5.1 token response, with the account.
@@ -92,19 +125,46 @@ type tokenJSON struct {
 	User         userJSON `json:"user"`
 }
 
-func (s *server) tokens(c *fiber.Ctx, u domain.User, refresh string) error {
-	access, err := s.sign(u.ID, audienceAPI, string(u.Role), s.cfg.AccessTTL)
+// tokens answers a sign-in or refresh with an access token for the
+// factors given and, unless refresh is one already, a new refresh token.
+func (s *server) tokens(c *fiber.Ctx, u domain.User, refresh, factors string) error {
+	t, err := s.tokenSet(c, u, refresh, factors)
 	if err != nil {
 		return err
 	}
+	return c.JSON(t)
+}
+
+func (s *server) tokenSet(c *fiber.Ctx, u domain.User, refresh, factors string) (tokenJSON, error) {
+	access, err := s.signWith(u.ID, audienceAPI, string(u.Role), strings.Fields(factors), s.cfg.AccessTTL)
+	if err != nil {
+		return tokenJSON{}, err
+	}
 	if refresh == "" {
-		if refresh, err = s.svc.Auth.IssueRefresh(ctx(c), u.ID, ""); err != nil {
-			return err
+		if refresh, err = s.svc.Auth.IssueRefresh(ctx(c), u.ID, "", factors); err != nil {
+			return tokenJSON{}, err
 		}
 	}
 	c.Set(fiber.HeaderPragma, "no-cache")
-	return c.JSON(tokenJSON{AccessToken: access, TokenType: "Bearer", ExpiresIn: int(s.cfg.AccessTTL.Seconds()),
-		RefreshToken: refresh, User: toUserJSON(u)})
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return tokenJSON{AccessToken: access, TokenType: "Bearer", ExpiresIn: int(s.cfg.AccessTTL.Seconds()),
+		RefreshToken: refresh, User: toUserJSON(u)}, nil
+}
+
+// passwordSignedIn ends a sign-in whose password was right: with tokens,
+// or, for an account with a second factor, with a 401 that carries the
+// ticket to send with the code.
+func (s *server) passwordSignedIn(c *fiber.Ctx, u domain.User) error {
+	if !s.svc.Auth.NeedsSecondFactor(u) {
+		return s.tokens(c, u, "", domain.FactorPassword)
+	}
+	t, err := s.sign(u.ID, audienceFactor, "", factorTTL)
+	if err != nil {
+		return err
+	}
+	return &domain.Error{Kind: domain.KindUnauthorized, Code: "second_factor_required",
+		Message: "the password is right; send the code of your authenticator app, or a recovery code, to POST /api/v1/auth/second-factor with this ticket (请输入动态口令)",
+		Data:    map[string]string{"ticket": t}}
 }
 
 type loginReq struct {
@@ -121,7 +181,37 @@ func (s *server) login(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.tokens(c, u, "")
+	return s.passwordSignedIn(c, u)
+}
+
+type secondFactorReq struct {
+	Ticket       string `json:"ticket"`
+	Code         string `json:"code"`
+	RecoveryCode string `json:"recoveryCode"`
+}
+
+// secondFactor ends a sign-in with the code of its ticket's account.
+func (s *server) secondFactor(c *fiber.Ctx) error {
+	var req secondFactorReq
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	var v domain.Validator
+	if v.Required("ticket", req.Ticket) {
+		v.MaxLen("ticket", req.Ticket, 2048)
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	claims, err := s.verify(req.Ticket, audienceFactor)
+	if err != nil || claims.Subject == "" {
+		return &domain.Error{Kind: domain.KindUnauthorized, Code: "invalid_ticket", Message: "the sign-in ticket is invalid or expired; sign in with your password again", Err: err}
+	}
+	u, err := s.svc.Auth.SecondFactor(ctx(c), claims.Subject, req.Code, req.RecoveryCode, c.IP(), requestID(c))
+	if err != nil {
+		return err
+	}
+	return s.tokens(c, u, "", domain.FactorsBoth)
 }
 
 type refreshReq struct {
@@ -133,11 +223,11 @@ func (s *server) refresh(c *fiber.Ctx) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	u, next, err := s.svc.Auth.Refresh(ctx(c), req.RefreshToken, c.IP(), requestID(c))
+	u, next, factors, err := s.svc.Auth.Refresh(ctx(c), req.RefreshToken, c.IP(), requestID(c))
 	if err != nil {
 		return err
 	}
-	return s.tokens(c, u, next)
+	return s.tokens(c, u, next, factors)
 }
 
 func (s *server) logout(c *fiber.Ctx) error {
@@ -164,7 +254,11 @@ func (s *server) wechatLogin(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.tokens(c, u, "")
+	if s.svc.Auth.NeedsSecondFactor(u) || s.svc.Auth.RoleNeedsSecondFactor(u.Role) {
+		return &domain.Error{Kind: domain.KindForbidden, Code: "second_factor_required",
+			Message: "your account signs in with a password and a code, not through WeChat (须使用密码和动态口令登录)"}
+	}
+	return s.tokens(c, u, "", domain.FactorPassword)
 }
 
 type bindReq struct {
@@ -193,5 +287,101 @@ func (s *server) wechatBind(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.tokens(c, u, "")
+	return s.passwordSignedIn(c, u)
+}
+
+type passwordReq struct {
+	CurrentPassword string `json:"currentPassword"`
+	NewPassword     string `json:"newPassword"`
+}
+
+// changePassword sets the caller's own password.
+func (s *server) changePassword(c *fiber.Ctx) error {
+	var req passwordReq
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if err := s.svc.Auth.ChangePassword(ctx(c), caller(c), req.CurrentPassword, req.NewPassword); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+type enrolReq struct {
+	Password string `json:"password"`
+}
+
+type enrolmentJSON struct {
+	Secret string `json:"secret"`
+	URI    string `json:"otpauthUri"`
+	// QRCode is the URI as a PNG data URL, for the app to scan.
+	QRCode string `json:"qrCode"`
+}
+
+// startSecondFactor begins the enrolment of the caller's TOTP factor.
+func (s *server) startSecondFactor(c *fiber.Ctx) error {
+	var req enrolReq
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	e, err := s.svc.Auth.StartTOTP(ctx(c), caller(c), req.Password)
+	if err != nil {
+		return err
+	}
+	png, err := qrcode.Encode(e.URI, qrcode.Medium, 256)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(enrolmentJSON{Secret: e.Secret, URI: e.URI, QRCode: "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)})
+}
+
+type confirmReq struct {
+	Code string `json:"code"`
+}
+
+type enrolledJSON struct {
+	tokenJSON
+	// RecoveryCodes are shown this once.
+	RecoveryCodes []string `json:"recoveryCodes"`
+}
+
+// confirmSecondFactor enables the pending factor and answers with the
+// recovery codes and the tokens of a session opened with both factors.
+func (s *server) confirmSecondFactor(c *fiber.Ctx) error {
+	var req confirmReq
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	var v domain.Validator
+	if v.Required("code", req.Code) {
+		v.MaxLen("code", req.Code, 16)
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	cl := caller(c)
+	codes, err := s.svc.Auth.ConfirmTOTP(ctx(c), cl, req.Code)
+	if err != nil {
+		return err
+	}
+	u, err := s.svc.Users.Get(ctx(c), cl, cl.UserID)
+	if err != nil {
+		return err
+	}
+	t, err := s.tokenSet(c, u, "", domain.FactorsBoth)
+	if err != nil {
+		return err
+	}
+	return c.JSON(enrolledJSON{tokenJSON: t, RecoveryCodes: codes})
+}
+
+// resetSecondFactor removes an account's factor (the security administrator's).
+func (s *server) resetSecondFactor(c *fiber.Ctx) error {
+	cl := caller(c)
+	u, err := s.svc.Auth.ResetSecondFactor(ctx(c), cl, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(userFor(u, domain.PhoneWhole(cl, u)))
 }

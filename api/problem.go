@@ -30,6 +30,11 @@ type Problem struct {
 	// WeChat sign-in of an unbound account.
 	BindTicket      string `json:"bind_ticket,omitempty"`
 	TicketExpiresIn int    `json:"ticket_expires_in,omitempty"`
+	// FactorTicket is the ticket a password sign-in that wants a code
+	// gives, to send with the code (second_factor_required).
+	FactorTicket string `json:"factor_ticket,omitempty"`
+	// Reason says why a password change is due: first or expired.
+	Reason string `json:"reason,omitempty"`
 }
 
 // lockJSON says which approved period holds a refused write, who locked
@@ -159,6 +164,12 @@ func (s *server) problem(c *fiber.Ctx, err error) Problem {
 			if t, terr := s.bindTicket(derr.Data["openid"]); terr == nil {
 				p.BindTicket, p.TicketExpiresIn = t, int(s.cfg.TicketTTL.Seconds())
 			}
+		}
+		if t := derr.Data["ticket"]; derr.Code == "second_factor_required" && t != "" {
+			p.FactorTicket, p.TicketExpiresIn = t, int(factorTTL.Seconds())
+		}
+		if derr.Code == "password_change_required" {
+			p.Reason = derr.Data["reason"]
 		}
 		if p.Status == fiber.StatusUnauthorized {
 			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="zhucun"`)

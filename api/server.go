@@ -272,7 +272,16 @@ func (s *server) handle(r fiber.Router, method, path string, roles []domain.Role
 		r.Add(method, path, h)
 		return
 	}
-	r.Add(method, path, s.authenticate, allow(roles), h)
+	r.Add(method, path, s.authenticate(false), allow(roles), h)
+}
+
+// handleSetup adds a route of the caller's own account that stays open
+// while a password change is due or a second factor is not yet in the
+// session: reading the account, changing the password, enrolling.
+func (s *server) handleSetup(r fiber.Router, method, path string, h fiber.Handler) {
+	full := strings.TrimSuffix(routerPrefix(r), "/") + path
+	s.routes = append(s.routes, Route{Method: method, Path: full, Roles: everyone})
+	r.Add(method, path, s.authenticate(true), allow(everyone), h)
 }
 
 func routerPrefix(r fiber.Router) string {

@@ -9,18 +9,38 @@ import (
 )
 
 type userJSON struct {
-	ID         string    `json:"id"`
-	Name       string    `json:"name"`
-	Phone      string    `json:"phone"`
-	Role       string    `json:"role"`
-	TownID     string    `json:"townId,omitempty"`
-	VillageIDs []string  `json:"villageIds"`
-	Disabled   bool      `json:"disabled"`
-	UnitID     string    `json:"unitId,omitempty"`
-	BirthYear  int       `json:"birthYear,omitempty"`
-	AgeTier    string    `json:"ageTier,omitempty"`
-	CreatedAt  time.Time `json:"createdAt"`
-	UpdatedAt  time.Time `json:"updatedAt"`
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	Phone      string   `json:"phone"`
+	Role       string   `json:"role"`
+	TownID     string   `json:"townId,omitempty"`
+	VillageIDs []string `json:"villageIds"`
+	Disabled   bool     `json:"disabled"`
+	UnitID     string   `json:"unitId,omitempty"`
+	BirthYear  int      `json:"birthYear,omitempty"`
+	AgeTier    string   `json:"ageTier,omitempty"`
+	// SecondFactor says whether a TOTP factor is enrolled.
+	SecondFactor bool      `json:"secondFactor"`
+	CreatedAt    time.Time `json:"createdAt"`
+	UpdatedAt    time.Time `json:"updatedAt"`
+}
+
+// meJSON is the caller's own account, with what it must do before anything else.
+type meJSON struct {
+	userJSON
+	// PasswordChange is "first" or "expired" when a new password is due.
+	PasswordChange string `json:"passwordChange,omitempty"`
+	// SecondFactorRequired says the role signs in with a second factor.
+	SecondFactorRequired bool `json:"secondFactorRequired"`
+}
+
+func (s *server) meFor(u domain.User, cl domain.Caller) meJSON {
+	cl.MustChangePassword, cl.PasswordChangedAt = u.Security.MustChangePassword, u.Security.PasswordChangedAt
+	if cl.PasswordChangedAt.IsZero() {
+		cl.PasswordChangedAt = u.CreatedAt
+	}
+	return meJSON{userJSON: toUserJSON(u), PasswordChange: s.svc.Auth.Policy.PasswordDue(cl, s.svc.Now()),
+		SecondFactorRequired: s.svc.Auth.RoleNeedsSecondFactor(u.Role)}
 }
 
 // userFor is an account as a caller sees it: the phone number whole only
@@ -39,7 +59,7 @@ func toUserJSON(u domain.User) userJSON {
 		ids = []string{}
 	}
 	return userJSON{ID: u.ID, Name: u.Name, Phone: u.Phone, Role: string(u.Role), TownID: u.TownID,
-		VillageIDs: ids, Disabled: u.Disabled, UnitID: u.UnitID, BirthYear: u.BirthYear,
+		VillageIDs: ids, Disabled: u.Disabled, UnitID: u.UnitID, BirthYear: u.BirthYear, SecondFactor: u.Security.TOTPSecret != "",
 		AgeTier: string(domain.TierOf(u.AgeTier, u.BirthYear, time.Now().Year())), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
@@ -153,7 +173,7 @@ func (s *server) me(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(toUserJSON(u))
+	return c.JSON(s.meFor(u, cl))
 }
 
 type auditJSON struct {

@@ -86,9 +86,10 @@ func (a Auditor) Record(ctx context.Context, c Caller, entity, id, action, townI
 	return nil
 }
 
-// List returns audit entries to an admin.
+// List returns audit entries to the audit administrator, the one role
+// that reads the trail.
 func (a Auditor) List(ctx context.Context, c Caller, f AuditFilter, p Page) (List[AuditEntry], error) {
-	if c.Role != RoleAdmin {
+	if !c.Is(RoleAuditAdmin) {
 		return List[AuditEntry]{}, Forbidden()
 	}
 	return a.Store.ListAudit(ctx, f, p)

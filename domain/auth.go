@@ -22,7 +22,18 @@ type RefreshToken struct {
 	UserID    string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// Factors are how the session was opened: FactorPassword, or that and
+	// FactorTOTP. A refresh keeps them.
+	Factors string
 }
+
+// Session factors, as a token's amr claim names them (RFC 8176).
+const (
+	FactorPassword = "pwd"
+	FactorTOTP     = "otp"
+	// FactorsBoth is a session opened with a password and a code.
+	FactorsBoth = FactorPassword + " " + FactorTOTP
+)
 
 // SessionStore keeps refresh tokens and WeChat bindings. ClaimToken and
 // RevokeFamily insert marker records rather than update one document, so
@@ -64,7 +75,14 @@ type AuthService struct {
 	AddrLimit  *Throttle
 	Audit      Auditor
 	Now        Clock
-	RefreshTTL time.Duration
+	Policy     PasswordPolicy
+	// Callers is told when an account's password or factor changes.
+	Callers *CallerCache
+	// SecondFactorRoles must sign in with a second factor; Seal keeps
+	// the factors' secrets (nil: kept as they are).
+	SecondFactorRoles []Role
+	Seal              Sealer
+	RefreshTTL        time.Duration
 	// IdleTTL, when shorter than RefreshTTL, is how long a refresh token
 	// lives unused: a session nobody refreshes for that long is dead.
 	IdleTTL time.Duration
@@ -123,11 +141,16 @@ func (s AuthService) Login(ctx context.Context, phone, password, addr, requestID
 		return User{}, invalidCredentials()
 	}
 	s.PhoneLimit.Succeed(pk)
-	return u, s.Audit.Record(ctx, Caller{UserID: u.ID, Role: u.Role, RequestID: requestID, Addr: addr}, "session", u.ID, "login", first(u.TownIDs))
+	action := "login"
+	if s.NeedsSecondFactor(u) {
+		action = "login_password_ok" // the sign-in ends with the code
+	}
+	return u, s.Audit.Record(ctx, Caller{UserID: u.ID, Role: u.Role, RequestID: requestID, Addr: addr}, "session", u.ID, action, first(u.TownIDs))
 }
 
-// IssueRefresh makes a refresh token for an account; an empty family starts a new one.
-func (s AuthService) IssueRefresh(ctx context.Context, userID, family string) (string, error) {
+// IssueRefresh makes a refresh token for an account, of a session opened
+// with the factors given; an empty family starts a new one.
+func (s AuthService) IssueRefresh(ctx context.Context, userID, family, factors string) (string, error) {
 	var b [32]byte
 	_, _ = rand.Read(b[:])
 	raw := base64.RawURLEncoding.EncodeToString(b[:])
@@ -140,7 +163,7 @@ func (s AuthService) IssueRefresh(ctx context.Context, userID, family string) (s
 		ttl = s.IdleTTL
 	}
 	err := s.Sessions.InsertRefreshToken(ctx, RefreshToken{
-		Hash: hashToken(raw), Family: family, UserID: userID, CreatedAt: now, ExpiresAt: now.Add(ttl),
+		Hash: hashToken(raw), Family: family, UserID: userID, CreatedAt: now, ExpiresAt: now.Add(ttl), Factors: factors,
 	})
 	if err != nil {
 		return "", fmt.Errorf("issue refresh token: %w", err)
@@ -157,49 +180,63 @@ func invalidGrant(msg string) error {
 	return &Error{Kind: KindUnauthorized, Code: "invalid_grant", Message: msg}
 }
 
-// Refresh rotates a refresh token: it returns the account and a new token
-// of the same family. A token used twice revokes its whole family.
-func (s AuthService) Refresh(ctx context.Context, raw, addr, requestID string) (User, string, error) {
+// Refresh rotates a refresh token: it returns the account, a new token of
+// the same family and the factors the session was opened with. A token
+// used twice revokes its whole family.
+func (s AuthService) Refresh(ctx context.Context, raw, addr, requestID string) (User, string, string, error) {
+	u, next, t, err := s.refresh(ctx, raw, addr, requestID)
+	return u, next, t.Factors, err
+}
+
+func (s AuthService) refresh(ctx context.Context, raw, addr, requestID string) (User, string, RefreshToken, error) {
 	if raw == "" || len(raw) > 100 {
-		return User{}, "", invalidGrant("the refresh token is missing or malformed")
+		return User{}, "", RefreshToken{}, invalidGrant("the refresh token is missing or malformed")
 	}
 	h := hashToken(raw)
 	t, err := s.Sessions.GetRefreshToken(ctx, h)
 	if errors.Is(err, ErrNotFound) {
-		return User{}, "", invalidGrant("unknown refresh token")
+		return User{}, "", RefreshToken{}, invalidGrant("unknown refresh token")
 	} else if err != nil {
-		return User{}, "", fmt.Errorf("refresh: %w", err)
+		return User{}, "", RefreshToken{}, fmt.Errorf("refresh: %w", err)
 	}
 	now := s.Now()
 	if !now.Before(t.ExpiresAt) {
-		return User{}, "", invalidGrant("the refresh token has expired, or went unused too long; sign in again")
+		return User{}, "", RefreshToken{}, invalidGrant("the refresh token has expired, or went unused too long; sign in again")
 	}
 	if revoked, err := s.Sessions.FamilyRevoked(ctx, t.Family); err != nil {
-		return User{}, "", fmt.Errorf("refresh: %w", err)
+		return User{}, "", RefreshToken{}, fmt.Errorf("refresh: %w", err)
 	} else if revoked {
-		return User{}, "", invalidGrant("the session was signed out or its token reused")
+		return User{}, "", RefreshToken{}, invalidGrant("the session was signed out or its token reused")
 	}
 	if err := s.Sessions.ClaimRefreshToken(ctx, h, now); errors.Is(err, ErrDuplicate) {
 		if err := s.Sessions.RevokeFamily(ctx, t.Family, now); err != nil {
-			return User{}, "", fmt.Errorf("refresh: revoke reused family: %w", err)
+			return User{}, "", RefreshToken{}, fmt.Errorf("refresh: revoke reused family: %w", err)
 		}
 		_ = s.Audit.Refusal(ctx, Caller{UserID: t.UserID, RequestID: requestID, Addr: addr}, "session", t.UserID, "refresh_reused", OutcomeFailure, "")
-		return User{}, "", &Error{Kind: KindUnauthorized, Code: "refresh_token_reused",
+		return User{}, "", RefreshToken{}, &Error{Kind: KindUnauthorized, Code: "refresh_token_reused",
 			Message: "this refresh token was already used; the session is revoked, sign in again"}
 	} else if err != nil {
-		return User{}, "", fmt.Errorf("refresh: %w", err)
+		return User{}, "", RefreshToken{}, fmt.Errorf("refresh: %w", err)
 	}
 	u, err := s.Users.GetUser(ctx, t.UserID, Scope{All: true})
 	if errors.Is(err, ErrNotFound) || err == nil && u.Disabled {
-		return User{}, "", invalidGrant("the account no longer exists or is disabled")
+		return User{}, "", RefreshToken{}, invalidGrant("the account no longer exists or is disabled")
 	} else if err != nil {
-		return User{}, "", fmt.Errorf("refresh: %w", err)
+		return User{}, "", RefreshToken{}, fmt.Errorf("refresh: %w", err)
 	}
-	next, err := s.IssueRefresh(ctx, u.ID, t.Family)
+	if t.Factors == "" {
+		t.Factors = FactorPassword // a token from before factors were kept
+	}
+	if s.NeedsSecondFactor(u) && t.Factors != FactorsBoth {
+		// The factor was enrolled after this session opened: the session
+		// cannot go on as a one-factor one.
+		return User{}, "", RefreshToken{}, invalidGrant("a second factor is enrolled now; sign in with it")
+	}
+	next, err := s.IssueRefresh(ctx, u.ID, t.Family, t.Factors)
 	if err != nil {
-		return User{}, "", err
+		return User{}, "", RefreshToken{}, err
 	}
-	return u, next, nil
+	return u, next, t, nil
 }
 
 // Logout revokes the family of a refresh token. An unknown token is not an error.

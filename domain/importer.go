@@ -48,7 +48,7 @@ const MaxImportRows = 5000
 // bad. Rows name existing towns; a village already there with the same
 // kind and code is left alone, so importing the same file again changes nothing.
 func (s OrgService) ImportVillages(ctx context.Context, c Caller, rows []ImportRow) (ImportResult, error) {
-	if c.Role != RoleAdmin && c.Role != RoleTownAdmin {
+	if !c.Is(RoleAdmin, RoleSysAdmin, RoleTownAdmin) {
 		return ImportResult{}, Forbidden()
 	}
 	if len(rows) == 0 {

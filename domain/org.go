@@ -117,9 +117,9 @@ func validateTown(v *Validator, name, code string) {
 	v.MaxLen("code", code, maxCode)
 }
 
-// CreateTown adds a town. Admins only.
+// CreateTown adds a town: the campaign or the system administrator.
 func (s OrgService) CreateTown(ctx context.Context, c Caller, in TownInput) (Town, error) {
-	if c.Role != RoleAdmin {
+	if !c.Is(RoleAdmin, RoleSysAdmin) {
 		return Town{}, Forbidden()
 	}
 	in.Name, in.Code = strings.TrimSpace(in.Name), strings.TrimSpace(in.Code)
@@ -141,7 +141,7 @@ func (s OrgService) CreateTown(ctx context.Context, c Caller, in TownInput) (Tow
 
 // GetTown returns a town in the caller's scope.
 func (s OrgService) GetTown(ctx context.Context, c Caller, id string) (Town, error) {
-	t, err := s.Store.GetTown(ctx, id, c.TownScope())
+	t, err := s.Store.GetTown(ctx, id, c.OrgTownScope())
 	if errors.Is(err, ErrNotFound) {
 		return Town{}, NotFound("town")
 	}
@@ -150,20 +150,20 @@ func (s OrgService) GetTown(ctx context.Context, c Caller, id string) (Town, err
 
 // ListTowns lists the towns in the caller's scope.
 func (s OrgService) ListTowns(ctx context.Context, c Caller, f TownFilter, p Page) (List[Town], error) {
-	f.Scope = c.TownScope()
+	f.Scope = c.OrgTownScope()
 	if f.Scope.Empty() {
 		return List[Town]{}, nil
 	}
 	return s.Store.ListTowns(ctx, f, p)
 }
 
-// UpdateTown changes a town. Admins only.
+// UpdateTown changes a town: the campaign or the system administrator.
 func (s OrgService) UpdateTown(ctx context.Context, c Caller, id string, p TownPatch) (Town, error) {
 	t, err := s.GetTown(ctx, c, id)
 	if err != nil {
 		return Town{}, err
 	}
-	if c.Role != RoleAdmin {
+	if !c.Is(RoleAdmin, RoleSysAdmin) {
 		return Town{}, Forbidden()
 	}
 	if p.Name != nil {
@@ -227,12 +227,13 @@ func takenErr(field, msg string) error {
 
 // canWriteTown reports whether the caller may add or change villages of a town.
 func canWriteTown(c Caller, townID string) bool {
-	return c.Role == RoleAdmin || c.Role == RoleTownAdmin && c.TownID == townID
+	return c.Is(RoleAdmin, RoleSysAdmin) || c.Role == RoleTownAdmin && c.TownID == townID
 }
 
-// CreateVillage adds a village. Admins, and town admins in their own town.
+// CreateVillage adds a village: the campaign and system administrators,
+// and town admins in their own town.
 func (s OrgService) CreateVillage(ctx context.Context, c Caller, in VillageInput) (Village, error) {
-	if c.Role != RoleAdmin && c.Role != RoleTownAdmin {
+	if !c.Is(RoleAdmin, RoleSysAdmin, RoleTownAdmin) {
 		return Village{}, Forbidden()
 	}
 	in.Name, in.Code, in.TownID = strings.TrimSpace(in.Name), strings.TrimSpace(in.Code), strings.TrimSpace(in.TownID)
@@ -247,7 +248,7 @@ func (s OrgService) CreateVillage(ctx context.Context, c Caller, in VillageInput
 		v.Add("kind", FieldInvalid, "kind must be village or community")
 	}
 	if v.Required("townId", in.TownID) {
-		if _, err := s.Store.GetTown(ctx, in.TownID, c.TownScope()); errors.Is(err, ErrNotFound) {
+		if _, err := s.Store.GetTown(ctx, in.TownID, c.OrgTownScope()); errors.Is(err, ErrNotFound) {
 			v.Add("townId", FieldUnknown, "no such town")
 		} else if err != nil {
 			return Village{}, fmt.Errorf("create village: %w", err)
@@ -271,7 +272,7 @@ func (s OrgService) CreateVillage(ctx context.Context, c Caller, in VillageInput
 
 // GetVillage returns a village in the caller's scope.
 func (s OrgService) GetVillage(ctx context.Context, c Caller, id string) (Village, error) {
-	v, err := s.Store.GetVillage(ctx, id, c.VillageScope())
+	v, err := s.Store.GetVillage(ctx, id, c.OrgVillageScope())
 	if errors.Is(err, ErrNotFound) {
 		return Village{}, NotFound("village")
 	}
@@ -280,7 +281,7 @@ func (s OrgService) GetVillage(ctx context.Context, c Caller, id string) (Villag
 
 // ListVillages lists the villages in the caller's scope.
 func (s OrgService) ListVillages(ctx context.Context, c Caller, f VillageFilter, p Page) (List[Village], error) {
-	f.Scope = c.VillageScope()
+	f.Scope = c.OrgVillageScope()
 	if f.Scope.Empty() {
 		return List[Village]{}, nil
 	}
@@ -320,7 +321,7 @@ func (s OrgService) UpdateVillage(ctx context.Context, c Caller, id string, p Vi
 		vil.Kind = k
 	}
 	if p.TownID != nil && *p.TownID != vil.TownID {
-		if c.Role != RoleAdmin {
+		if !c.Is(RoleAdmin, RoleSysAdmin) {
 			return Village{}, Forbidden()
 		}
 		if _, err := s.Store.GetTown(ctx, *p.TownID, Scope{All: true}); errors.Is(err, ErrNotFound) {

@@ -27,6 +27,7 @@ type User struct {
 	UnitID    string  // the dispatching unit the person comes from
 	BirthYear int     // for the team's age mix; 0 when unknown
 	AgeTier   AgeTier // set explicitly, or derived from BirthYear
+	Security  UserSecurity
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -75,6 +76,7 @@ type UserService struct {
 	Hasher PasswordHasher
 	Audit  Auditor
 	Now    Clock
+	Policy PasswordPolicy
 	// Callers, when set, keeps the callers loaded for requests until an
 	// account or team changes (this service and TeamService tell it).
 	Callers *CallerCache
@@ -163,25 +165,13 @@ type UserPatch struct {
 	AgeTier    *AgeTier
 }
 
-func validatePassword(v *Validator, pw string) {
-	n := len([]rune(pw))
-	switch {
-	case n == 0:
-		v.Add("password", FieldRequired, "password is required")
-	case n < MinPasswordLen:
-		v.Add("password", FieldTooShort, fmt.Sprintf("password must be at least %d characters", MinPasswordLen))
-	case n > MaxPasswordLen:
-		v.Add("password", FieldTooLong, fmt.Sprintf("password must be at most %d characters", MaxPasswordLen))
-	}
-}
-
 // resolveScope checks an account's role, town and villages against each
 // other and against what the caller may grant, and derives its TownIDs.
 // prev are the villages the account had: a town admin may keep, but not
 // add or remove, villages of other towns.
 func (s UserService) resolveScope(ctx context.Context, c Caller, v *Validator, u *User, prev []string) error {
 	if !u.Role.Valid() {
-		v.Add("role", FieldInvalid, "role must be one of admin, leader, town_admin, team_leader, cadre")
+		v.Add("role", FieldInvalid, "role must be one of admin, leader, town_admin, team_leader, cadre, sys_admin, sec_admin, audit_admin")
 		return nil
 	}
 	if c.Role == RoleTownAdmin && !u.Role.VillageLevel() {
@@ -272,11 +262,18 @@ func (s UserService) checkProfile(ctx context.Context, v *Validator, u *User) er
 	return nil
 }
 
-// Create adds an account. Admins create any; a town admin creates team
-// leaders and cadres for the villages of its town.
+// Create adds an account. The system administrator creates any (one of a
+// privileged role starts locked, until a security administrator unlocks
+// it); a town admin creates team leaders and cadres for the villages of
+// its town. The password is the administrator's choice: the account
+// changes it at first sign-in.
 func (s UserService) Create(ctx context.Context, c Caller, in UserInput) (User, error) {
-	if c.Role != RoleAdmin && c.Role != RoleTownAdmin {
-		return User{}, Forbidden()
+	return s.create(ctx, c, in, true)
+}
+
+func (s UserService) create(ctx context.Context, c Caller, in UserInput, byOther bool) (User, error) {
+	if !c.Is(RoleSysAdmin, RoleTownAdmin) {
+		return User{}, forbiddenBecause("accounts are created by the system administrator (系统管理员) or a town admin")
 	}
 	u := User{
 		Name: strings.TrimSpace(in.Name), Phone: strings.TrimSpace(in.Phone), Role: in.Role,
@@ -293,7 +290,7 @@ func (s UserService) Create(ctx context.Context, c Caller, in UserInput) (User, 
 	if v.Required("phone", u.Phone) && !ValidPhone(u.Phone) {
 		v.Add("phone", FieldInvalid, "phone must be an 11-digit mobile number")
 	}
-	validatePassword(&v, in.Password)
+	validatePassword(&v, in.Password, u.Phone)
 	if v.Required("role", string(u.Role)) {
 		if err := s.resolveScope(ctx, c, &v, &u, nil); err != nil {
 			return User{}, fmt.Errorf("create user: %w", err)
@@ -307,7 +304,11 @@ func (s UserService) Create(ctx context.Context, c Caller, in UserInput) (User, 
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
 	now := s.Now()
-	u.ID, u.PasswordHash, u.CreatedAt, u.UpdatedAt = NewID(now), hash, now, now
+	u.ID, u.CreatedAt, u.UpdatedAt = NewID(now), now, now
+	s.Policy.setPassword(&u, hash, now, byOther)
+	// Two people make a privileged account: the system administrator
+	// creates it, a security administrator unlocks it.
+	u.Disabled = u.Role.Privileged() && !c.System
 	defer s.Callers.Changed()
 	if err := s.Store.InsertUser(ctx, u); err != nil {
 		if errors.Is(err, ErrDuplicate) {
@@ -343,15 +344,51 @@ func (s UserService) List(ctx context.Context, c Caller, f UserFilter, p Page) (
 	return s.Store.ListUsers(ctx, f, p)
 }
 
-// Update changes an account. Admins change any; a town admin changes the
-// team leaders and cadres of its town.
+// mayPatch checks a change of account u against the caller's duties: the
+// system administrator keeps profiles, scopes and the passwords of the
+// campaign's accounts; the security administrator grants roles, locks and
+// unlocks, and resets passwords; a town admin keeps the team leaders and
+// cadres of its town. Nobody changes their own role or lock.
+func mayPatch(c Caller, u User, p UserPatch) error {
+	profile := p.Name != nil || p.Phone != nil || p.UnitID != nil || p.BirthYear != nil || p.AgeTier != nil
+	scope := p.TownID != nil || p.VillageIDs != nil
+	self := u.ID == c.UserID
+	switch {
+	case c.System:
+		return nil
+	case self && p.Role != nil:
+		return forbiddenBecause("nobody changes their own role")
+	case self && p.Password != nil:
+		return forbiddenBecause("change your own password with POST /api/v1/me/password")
+	case c.Role == RoleSysAdmin:
+		switch {
+		case p.Disabled != nil:
+			return forbiddenBecause("locks and unlocks are the security administrator's (安全管理员)")
+		case p.Role != nil && (p.Role.Privileged() || u.Role.Privileged()):
+			return forbiddenBecause("administrator roles are granted by the security administrator (安全管理员)")
+		case p.Password != nil && u.Role.Privileged():
+			return forbiddenBecause("an administrator's password is reset by the security administrator (安全管理员)")
+		}
+		return nil
+	case c.Role == RoleSecAdmin:
+		if profile || scope && p.Role == nil {
+			return forbiddenBecause("profiles and scopes are the system administrator's (系统管理员); a role grant may set the scope it needs")
+		}
+		return nil
+	case c.Role == RoleTownAdmin && u.Role.VillageLevel():
+		return nil
+	}
+	return forbiddenBecause("accounts are kept by the system and security administrators")
+}
+
+// Update changes an account, within the caller's duties (mayPatch).
 func (s UserService) Update(ctx context.Context, c Caller, id string, p UserPatch) (User, error) {
 	u, err := s.Get(ctx, c, id)
 	if err != nil {
 		return User{}, err
 	}
-	if c.Role != RoleAdmin && !(c.Role == RoleTownAdmin && u.Role.VillageLevel()) {
-		return User{}, Forbidden()
+	if err := mayPatch(c, u, p); err != nil {
+		return User{}, err
 	}
 	prev := slices.Clone(u.VillageIDs)
 	var v Validator
@@ -370,7 +407,7 @@ func (s UserService) Update(ctx context.Context, c Caller, id string, p UserPatc
 		}
 	}
 	if p.Password != nil {
-		validatePassword(&v, *p.Password)
+		validatePassword(&v, *p.Password, u.Phone)
 	}
 	if p.Role != nil {
 		u.Role = *p.Role
@@ -412,12 +449,20 @@ func (s UserService) Update(ctx context.Context, c Caller, id string, p UserPatc
 			return User{}, fmt.Errorf("update user: %w", err)
 		}
 	}
+	now := s.Now()
 	if p.Password != nil {
-		if u.PasswordHash, err = s.Hasher.Hash(*p.Password); err != nil {
+		if again, err := s.Policy.reused(s.Hasher, u, *p.Password); err != nil {
+			return User{}, fmt.Errorf("update user: %w", err)
+		} else if again {
+			return User{}, s.Policy.passwordReused()
+		}
+		hash, err := s.Hasher.Hash(*p.Password)
+		if err != nil {
 			return User{}, fmt.Errorf("update user: %w", err)
 		}
+		s.Policy.setPassword(&u, hash, now, true)
 	}
-	u.UpdatedAt = s.Now()
+	u.UpdatedAt = now
 	defer s.Callers.Changed()
 	if err := s.Store.UpdateUser(ctx, u); err != nil {
 		return User{}, fmt.Errorf("update user: %w", err)
@@ -448,7 +493,12 @@ func (s UserService) loadCaller(ctx context.Context, userID string) (Caller, err
 	if err != nil {
 		return Caller{}, fmt.Errorf("load caller: %w", err)
 	}
-	c := Caller{UserID: u.ID, Name: u.Name, Role: u.Role, TownID: u.TownID}
+	changed := u.Security.PasswordChangedAt
+	if changed.IsZero() {
+		changed = u.CreatedAt // an account from before the policy
+	}
+	c := Caller{UserID: u.ID, Name: u.Name, Role: u.Role, TownID: u.TownID,
+		MustChangePassword: u.Security.MustChangePassword, PasswordChangedAt: changed, SecondFactor: u.Security.TOTPSecret != ""}
 	if u.Role.VillageLevel() {
 		c.VillageIDs = slices.Clone(u.VillageIDs)
 		c.VillageTownIDs = slices.Clone(u.TownIDs)
@@ -483,7 +533,8 @@ func (s UserService) EnsureAdmin(ctx context.Context, phone, password string) (b
 	if n > 0 {
 		return false, nil
 	}
-	_, err = s.Create(ctx, System("startup"), UserInput{Name: "管理员", Phone: phone, Password: password, Role: RoleAdmin})
+	// The deployer chose this password: it is not changed at first sign-in.
+	_, err = s.create(ctx, System("startup"), UserInput{Name: "管理员", Phone: phone, Password: password, Role: RoleAdmin}, false)
 	if err != nil {
 		return false, fmt.Errorf("ensure admin: %w", err)
 	}
@@ -501,11 +552,12 @@ func MaskPhone(p string) string {
 }
 
 // PhoneWhole reports whether a caller sees an account's phone number whole
-// when it reads that one account: its own, or one it manages (an admin,
-// or the admin of the account's town). Lists show it masked, except one's own.
+// when it reads that one account: its own, or one it keeps (the system
+// administrator, or the admin of the account's town). Lists show it
+// masked, except one's own.
 func PhoneWhole(c Caller, u User) bool {
 	switch {
-	case c.UserID == u.ID, c.Role == RoleAdmin:
+	case c.UserID == u.ID, c.Role == RoleSysAdmin:
 		return true
 	case c.Role == RoleTownAdmin:
 		return c.TownID != "" && (u.TownID == c.TownID || slices.Contains(u.TownIDs, c.TownID))

@@ -34,7 +34,7 @@ func get(path string) func(*fixture, domain.Role) req {
 // accessTable has one entry per route. TestAccessControl fails on a route
 // that is missing here, so no route can skip the check.
 func accessTable() map[string]acCase {
-	phoneFor := map[domain.Role]string{domain.RoleAdmin: "13700000001", domain.RoleTownAdmin: "13700000002"}
+	phoneFor := map[domain.Role]string{domain.RoleSysAdmin: "13700000001", domain.RoleTownAdmin: "13700000002"}
 	return map[string]acCase{
 		"GET /healthz":      {in: get("/healthz")},
 		"GET /readyz":       {in: get("/readyz")},
@@ -57,7 +57,21 @@ func accessTable() map[string]acCase {
 		"POST /api/v1/auth/wechat/bind": {in: func(*fixture, domain.Role) req {
 			return req{method: "POST", path: "/api/v1/auth/wechat/bind", body: map[string]any{"ticket": "x", "phone": "13900000000", "password": "x"}}
 		}, okIn: []int{401}},
-		"GET /api/v1/me":                            {in: get("/api/v1/me")},
+		"GET /api/v1/me": {in: get("/api/v1/me")},
+		// Each role changes its own password (and changes it back: the
+		// fixture's tokens and passwords stay as they were).
+		"POST /api/v1/me/password": {in: func(*fixture, domain.Role) req {
+			return req{method: "POST", path: "/api/v1/me/password", body: map[string]any{"currentPassword": "wrong-Pass-1", "newPassword": "Another-pass-9"}}
+		}, okIn: []int{422}},
+		"POST /api/v1/me/second-factor": {in: func(*fixture, domain.Role) req {
+			return req{method: "POST", path: "/api/v1/me/second-factor", body: map[string]any{"password": testPassword}}
+		}},
+		"POST /api/v1/me/second-factor/confirm": {in: func(*fixture, domain.Role) req {
+			return req{method: "POST", path: "/api/v1/me/second-factor/confirm", body: map[string]any{"code": "000000"}}
+		}, okIn: []int{401}},
+		"POST /api/v1/auth/second-factor": {in: func(*fixture, domain.Role) req {
+			return req{method: "POST", path: "/api/v1/auth/second-factor", body: map[string]any{"ticket": "x", "code": "123456"}}
+		}, okIn: []int{401}},
 		"GET /api/v1/me/notifications":              {in: get("/api/v1/me/notifications")},
 		"GET /api/v1/me/notifications/unread-count": {in: get("/api/v1/me/notifications/unread-count")},
 		"POST /api/v1/me/notifications/read": {in: func(*fixture, domain.Role) req {
@@ -73,7 +87,7 @@ func accessTable() map[string]acCase {
 		}},
 		"GET /api/v1/towns": {in: get("/api/v1/towns"), listCheck: func(t *testing.T, f *fixture, role domain.Role, r *resp) {
 			for _, it := range r.items() {
-				if role != domain.RoleAdmin && role != domain.RoleLeader && it["id"] != f.townA {
+				if !districtWide(role) && it["id"] != f.townA {
 					t.Errorf("%s sees town %v outside its scope", role, it["name"])
 				}
 			}
@@ -162,13 +176,19 @@ func accessTable() map[string]acCase {
 			out: func(f *fixture, _ domain.Role) req { return req{method: "GET", path: "/api/v1/users/" + f.cadreBID} },
 		},
 		"PATCH /api/v1/users/:id": {
-			in: func(f *fixture, _ domain.Role) req {
+			in: func(f *fixture, r domain.Role) req {
+				if r == domain.RoleSecAdmin { // locks, not profiles
+					return req{method: "PATCH", path: "/api/v1/users/" + f.ids[domain.RoleCadre], body: map[string]any{"disabled": false}}
+				}
 				return req{method: "PATCH", path: "/api/v1/users/" + f.ids[domain.RoleCadre], body: map[string]any{"name": "测试cadre"}}
 			},
 			out: func(f *fixture, _ domain.Role) req {
 				return req{method: "PATCH", path: "/api/v1/users/" + f.cadreBID, body: map[string]any{"name": "改名"}}
 			},
 		},
+		"POST /api/v1/users/:id/second-factor/reset": {in: func(f *fixture, _ domain.Role) req {
+			return req{method: "POST", path: "/api/v1/users/" + f.ids[domain.RoleCadre] + "/second-factor/reset"}
+		}},
 		"GET /api/v1/audit": {in: get("/api/v1/audit")},
 
 		"GET /api/v1/catalogues/:kind": {in: get("/api/v1/catalogues/manifestations")},
@@ -756,6 +776,11 @@ func villageItemsOnly(t *testing.T, f *fixture, role domain.Role, r *resp) {
 	}
 }
 
+// districtWide reports whether the role's scope is the whole district.
+func districtWide(r domain.Role) bool {
+	return r == domain.RoleAdmin || r == domain.RoleLeader || r == domain.RoleSysAdmin || r == domain.RoleSecAdmin || r == domain.RoleAuditAdmin
+}
+
 var instanceRE = regexp.MustCompile(`"instance":"[^"]*"`)
 
 // townRowsOnly fails when a town admin of A sees ranking rows of another town.
@@ -822,7 +847,7 @@ func TestAccessControl(t *testing.T) {
 				if c.listCheck != nil {
 					c.listCheck(t, f, role, r)
 				}
-				if c.out == nil || role == domain.RoleAdmin || role == domain.RoleLeader {
+				if c.out == nil || districtWide(role) {
 					continue
 				}
 				oq := c.out(f, role)

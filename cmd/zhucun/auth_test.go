@@ -65,13 +65,15 @@ func TestDisabledAccountLosesAccessAtOnce(t *testing.T) {
 	f := e.fixture(t)
 	tok := f.tokens[domain.RoleCadre]
 	want(t, e.do(t, req{method: "GET", path: "/api/v1/me", token: tok}), 200)
-	want(t, e.do(t, req{method: "PATCH", path: "/api/v1/users/" + f.ids[domain.RoleCadre], token: f.tokens[domain.RoleAdmin],
+	want(t, e.do(t, req{method: "PATCH", path: "/api/v1/users/" + f.ids[domain.RoleCadre], token: f.tokens[domain.RoleSecAdmin],
 		body: map[string]any{"disabled": true}}), 200)
 	want(t, e.do(t, req{method: "GET", path: "/api/v1/me", token: tok}), 401, "invalid_token")
 	want(t, e.do(t, req{method: "POST", path: "/api/v1/auth/login", body: map[string]any{"phone": f.phones[domain.RoleCadre], "password": testPassword}}), 401, "invalid_credentials")
-	// An admin cannot disable itself.
-	want(t, e.do(t, req{method: "PATCH", path: "/api/v1/users/" + f.ids[domain.RoleAdmin], token: f.tokens[domain.RoleAdmin],
+	// The security administrator cannot lock itself; the campaign admin locks nobody.
+	want(t, e.do(t, req{method: "PATCH", path: "/api/v1/users/" + f.ids[domain.RoleSecAdmin], token: f.tokens[domain.RoleSecAdmin],
 		body: map[string]any{"disabled": true}}), 422, "validation_failed")
+	want(t, e.do(t, req{method: "PATCH", path: "/api/v1/users/" + f.ids[domain.RoleTeamLeader], token: f.tokens[domain.RoleAdmin],
+		body: map[string]any{"disabled": true}}), 403, "forbidden")
 }
 
 func TestScopeChangeTakesEffectAtOnce(t *testing.T) {
@@ -176,7 +178,7 @@ func TestWeChatSignIn(t *testing.T) {
 func TestTownAdminKeepsOtherTownsVillages(t *testing.T) {
 	e := newEnv(t)
 	f := e.fixture(t)
-	admin, ta := f.tokens[domain.RoleAdmin], f.tokens[domain.RoleTownAdmin]
+	admin, ta := f.tokens[domain.RoleSysAdmin], f.tokens[domain.RoleTownAdmin]
 	id := f.ids[domain.RoleCadre]
 	want(t, e.do(t, req{method: "PATCH", path: "/api/v1/users/" + id, token: admin,
 		body: map[string]any{"villageIds": []string{f.villA1, f.villB1}}}), 200)

@@ -19,7 +19,7 @@ func TestBackupAndRestore(t *testing.T) {
 		t.Skip("backup and restore are of the embedded store")
 	}
 	dir := t.TempDir()
-	env := map[string]string{"ZHUCUN_DATA_DIR": dir, "ZHUCUN_ADMIN_PHONE": "13900000000", "ZHUCUN_ADMIN_PASSWORD": "admin-pass-1", "ZHUCUN_LOG_LEVEL": "error"}
+	env := map[string]string{"ZHUCUN_DATA_DIR": dir, "ZHUCUN_ADMIN_PHONE": "13900000000", "ZHUCUN_ADMIN_PASSWORD": "admin-pass-1", "ZHUCUN_SECOND_FACTOR_ROLES": "none", "ZHUCUN_LOG_LEVEL": "error"}
 	srv := startServe(t, env)
 	_, tok := call(t, "POST", srv.base+"/api/v1/auth/login", "", map[string]any{"phone": "13900000000", "password": "admin-pass-1"})
 	token := tok["access_token"].(string)
@@ -54,7 +54,7 @@ func TestBackupAndRestore(t *testing.T) {
 	if out, err := command(env, "restore", junk).CombinedOutput(); err == nil {
 		t.Fatalf("restore of junk: %s", out)
 	}
-	fresh := map[string]string{"ZHUCUN_DATA_DIR": t.TempDir(), "ZHUCUN_LOG_LEVEL": "error"}
+	fresh := map[string]string{"ZHUCUN_DATA_DIR": t.TempDir(), "ZHUCUN_LOG_LEVEL": "error", "ZHUCUN_SECOND_FACTOR_ROLES": "none"}
 	if out, err := command(fresh, "restore", file).CombinedOutput(); err != nil {
 		t.Fatalf("restore: %v %s", err, out)
 	}

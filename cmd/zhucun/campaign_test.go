@@ -207,7 +207,7 @@ func TestRoundAtReportScale(t *testing.T) {
 	}
 	var people []string
 	for i := range 6 {
-		u := e.do(t, req{method: "POST", path: "/api/v1/users", token: admin, body: map[string]any{"name": fmt.Sprintf("干部%d", i),
+		u := e.do(t, req{method: "POST", path: "/api/v1/users", token: f.tokens[domain.RoleSysAdmin], body: map[string]any{"name": fmt.Sprintf("干部%d", i),
 			"phone": fmt.Sprintf("1350000%04d", i), "password": testPassword, "role": "cadre", "unitId": units[i], "birthYear": 1965 + 8*i}})
 		want(t, u, 201)
 		people = append(people, u.str("id"))
@@ -384,7 +384,7 @@ func TestTeamScopeMixAndSuggestions(t *testing.T) {
 	econ, pl := unit("区发改局", "economic"), unit("区政法委", "political_legal")
 	person := func(phone string, body map[string]any) (string, string) {
 		body["name"], body["phone"], body["password"], body["role"] = "干部"+phone[7:], phone, testPassword, "cadre"
-		r := e.do(t, req{method: "POST", path: "/api/v1/users", token: admin, body: body})
+		r := e.do(t, req{method: "POST", path: "/api/v1/users", token: f.tokens[domain.RoleSysAdmin], body: body})
 		want(t, r, 201)
 		return r.str("id"), e.login(t, phone, testPassword)
 	}

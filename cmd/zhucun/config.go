@@ -36,8 +36,13 @@ type Config struct {
 	AccessTTL     time.Duration
 	RefreshTTL    time.Duration
 	RefreshIdle   time.Duration // a session unused this long is dead
-	WeChatAppID   string
-	WeChatSecret  string
+	// Password policy and the roles that sign in with a second factor.
+	PasswordMaxAge      time.Duration // 0: passwords never expire
+	PasswordHistory     int
+	PasswordFirstChange bool // always, except in tests of other things
+	SecondFactorRoles   []domain.Role
+	WeChatAppID         string
+	WeChatSecret        string
 	// WeChatTemplates are the subscribe-message templates per reminder rule.
 	WeChatTemplates map[string]string
 	// WeChatPage is the mini-program page a subscribe message opens.
@@ -108,6 +113,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	}
 	var c Config
 	var tz, cors, proxies, accessTTL, refreshTTL, refreshIdle, skew, backfill, leaseTTL string
+	var pwMaxAge, pwHistory, factorRoles string
 	var s3secure, maxBytes, urlTTL, uploadTTL, timeFar, farMetres, onpostMetres, green, yellow, templates string
 	fs.StringVar(&c.Addr, "addr", env("ZHUCUN_ADDR", ":8080"), "listen address (ZHUCUN_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", env("ZHUCUN_DATA_DIR", "./data"), "data directory (ZHUCUN_DATA_DIR)")
@@ -121,6 +127,10 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	fs.StringVar(&proxies, "trusted-proxies", getenv("ZHUCUN_TRUSTED_PROXIES"), "comma-separated proxy addresses or CIDRs (ZHUCUN_TRUSTED_PROXIES)")
 	fs.StringVar(&accessTTL, "access-ttl", env("ZHUCUN_ACCESS_TTL", "15m"), "access token lifetime (ZHUCUN_ACCESS_TTL)")
 	fs.StringVar(&refreshTTL, "refresh-ttl", env("ZHUCUN_REFRESH_TTL", "720h"), "refresh token lifetime (ZHUCUN_REFRESH_TTL)")
+	fs.StringVar(&pwMaxAge, "password-max-age", env("ZHUCUN_PASSWORD_MAX_AGE", "2160h"), "a password this old must be changed; 0: never (ZHUCUN_PASSWORD_MAX_AGE, 90 days)")
+	fs.StringVar(&pwHistory, "password-history", env("ZHUCUN_PASSWORD_HISTORY", "5"), "a new password may not repeat the account's last this many (ZHUCUN_PASSWORD_HISTORY)")
+	fs.StringVar(&factorRoles, "second-factor-roles", env("ZHUCUN_SECOND_FACTOR_ROLES", "admin,sys_admin,sec_admin,audit_admin,leader"),
+		"roles that sign in with a password and a TOTP code, comma-separated, or none (ZHUCUN_SECOND_FACTOR_ROLES)")
 	fs.StringVar(&refreshIdle, "refresh-idle", env("ZHUCUN_REFRESH_IDLE", "168h"), "a session unused this long is dead: its refresh token expires (ZHUCUN_REFRESH_IDLE)")
 	fs.StringVar(&leaseTTL, "lease-ttl", env("ZHUCUN_LEASE_TTL", "10s"), "MongoDB writer lease: a standby takes over about this long after the writer dies (ZHUCUN_LEASE_TTL)")
 	fs.StringVar(&c.WeChatAppID, "wechat-appid", getenv("ZHUCUN_WECHAT_APPID"), "WeChat mini-program appid (ZHUCUN_WECHAT_APPID)")
@@ -227,6 +237,21 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	}
 	if c.RefreshIdle, err = parseDuration(refreshIdle, time.Hour, 365*24*time.Hour); err != nil {
 		return c, &configError{"ZHUCUN_REFRESH_IDLE", refreshIdle, err.Error()}
+	}
+	if c.PasswordMaxAge, err = parseDuration(pwMaxAge, 0, 10*366*24*time.Hour); err != nil {
+		return c, &configError{"ZHUCUN_PASSWORD_MAX_AGE", pwMaxAge, err.Error()}
+	}
+	if c.PasswordHistory, err = strconv.Atoi(pwHistory); err != nil || c.PasswordHistory < 1 || c.PasswordHistory > 24 {
+		return c, &configError{"ZHUCUN_PASSWORD_HISTORY", pwHistory, "must be a whole number from 1 to 24"}
+	}
+	c.PasswordFirstChange = true
+	if factorRoles != "none" {
+		for _, r := range splitList(factorRoles) {
+			if !domain.Role(r).Valid() {
+				return c, &configError{"ZHUCUN_SECOND_FACTOR_ROLES", factorRoles, "unknown role " + r + "; roles are admin, leader, town_admin, team_leader, cadre, sys_admin, sec_admin, audit_admin, or none"}
+			}
+			c.SecondFactorRoles = append(c.SecondFactorRoles, domain.Role(r))
+		}
 	}
 	if c.LeaseTTL, err = parseDuration(leaseTTL, time.Second, 5*time.Minute); err != nil {
 		return c, &configError{"ZHUCUN_LEASE_TTL", leaseTTL, err.Error()}

@@ -130,7 +130,17 @@ func testConfig(t testing.TB) Config {
 	if s3 := blobtest.S3Config(); s3 != nil {
 		cfg.S3Endpoint, cfg.S3AccessKey, cfg.S3SecretKey, cfg.S3Bucket = s3.Endpoint, s3.AccessKey, s3.SecretKey, s3.Bucket
 	}
+	// The tests of the campaign's work sign in with one factor and keep
+	// their passwords; security_test.go runs the deployment's policy
+	// (secureConfig): first-sign-in change, expiry and second factors.
+	cfg.PasswordFirstChange, cfg.PasswordMaxAge, cfg.SecondFactorRoles = false, 0, nil
 	return cfg
+}
+
+// secureConfig is the deployment's default policy, for the security tests.
+func secureConfig(c *Config) {
+	c.PasswordFirstChange, c.PasswordMaxAge = true, 90*24*time.Hour
+	c.SecondFactorRoles = []domain.Role{domain.RoleAdmin, domain.RoleSysAdmin, domain.RoleSecAdmin, domain.RoleAuditAdmin, domain.RoleLeader}
 }
 
 func newEnv(t testing.TB) *env { return newEnvWith(t, nil) }
@@ -367,8 +377,22 @@ func (e *env) fixture(t testing.TB) *fixture {
 	f.blobURL = func(key string) string { return e.photos.Signer.URL(key, "image/jpeg", e.clock.Now().Add(time.Minute)) }
 	f.tokens[domain.RoleAdmin] = e.login(t, f.adminPhone, testPassword)
 	admin := f.tokens[domain.RoleAdmin]
+	// The three administrators of separated duties, made from the shell.
+	for i, r := range []domain.Role{domain.RoleSysAdmin, domain.RoleSecAdmin, domain.RoleAuditAdmin} {
+		phone := fmt.Sprintf("1390000006%d", i)
+		u, err := users.Create(ctx, domain.System("test"), domain.UserInput{Name: "测试" + string(r), Phone: phone, Password: testPassword, Role: r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.ids[r], f.phones[r], f.tokens[r] = u.ID, phone, e.login(t, phone, testPassword)
+	}
+	sysAdmin := f.tokens[domain.RoleSysAdmin]
 	mk := func(path string, body any) string {
-		r := e.do(t, req{method: "POST", path: path, token: admin, body: body})
+		tok := admin
+		if path == "/api/v1/users" {
+			tok = sysAdmin
+		}
+		r := e.do(t, req{method: "POST", path: path, token: tok, body: body})
 		want(t, r, 201)
 		return r.str("id")
 	}

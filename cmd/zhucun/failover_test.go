@@ -55,7 +55,7 @@ func TestFailover(t *testing.T) {
 	env := func() map[string]string {
 		return map[string]string{"ZHUCUN_MONGO_URI": uri, "ZHUCUN_MONGO_DB": db, "ZHUCUN_DATA_DIR": t.TempDir(),
 			"ZHUCUN_JWT_SECRET": strings.Repeat("s", 40), "ZHUCUN_LEASE_TTL": "2s", "ZHUCUN_LOG_LEVEL": "error",
-			"ZHUCUN_ADMIN_PHONE": "13900000000", "ZHUCUN_ADMIN_PASSWORD": "admin-pass-1"}
+			"ZHUCUN_ADMIN_PHONE": "13900000000", "ZHUCUN_ADMIN_PASSWORD": "admin-pass-1", "ZHUCUN_SECOND_FACTOR_ROLES": "none"}
 	}
 	a := startServe(t, env())
 	b := startUntil(t, env(), "/healthz")
@@ -232,7 +232,7 @@ func TestOutage(t *testing.T) {
 	fdb := startDB()
 	t.Cleanup(func() { _ = fdb.Stop(5 * time.Second) })
 	env := map[string]string{"ZHUCUN_MONGO_URI": fdb.URI(), "ZHUCUN_DATA_DIR": t.TempDir(), "ZHUCUN_LEASE_TTL": "2s",
-		"ZHUCUN_LOG_LEVEL": "error", "ZHUCUN_ADMIN_PHONE": "13900000000", "ZHUCUN_ADMIN_PASSWORD": "admin-pass-1"}
+		"ZHUCUN_LOG_LEVEL": "error", "ZHUCUN_ADMIN_PHONE": "13900000000", "ZHUCUN_ADMIN_PASSWORD": "admin-pass-1", "ZHUCUN_SECOND_FACTOR_ROLES": "none"}
 	srv := startServe(t, env)
 	_, tok := call(t, "POST", srv.base+"/api/v1/auth/login", "", map[string]any{"phone": "13900000000", "password": "admin-pass-1"})
 	token := tok["access_token"].(string)

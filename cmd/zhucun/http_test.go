@@ -69,7 +69,7 @@ func TestErrorsAreProblems(t *testing.T) {
 	want(t, e.do(t, req{method: "GET", path: "/api/v1/towns/not-an-id", token: admin}), 404, "not_found")
 	want(t, e.do(t, req{method: "GET", path: "/api/v1/towns?limit=501", token: admin}), 422, "invalid_query")
 	want(t, e.do(t, req{method: "GET", path: "/api/v1/towns?cursor=@@", token: admin}), 422, "invalid_query")
-	want(t, e.do(t, req{method: "GET", path: "/api/v1/audit?from=yesterday", token: admin}), 422, "invalid_query")
+	want(t, e.do(t, req{method: "GET", path: "/api/v1/audit?from=yesterday", token: f.tokens[domain.RoleAuditAdmin]}), 422, "invalid_query")
 }
 
 func TestPanicIs500WithoutInternals(t *testing.T) {
@@ -259,7 +259,7 @@ func TestImportVillages(t *testing.T) {
 	body, ct = multipartFile(t, "v.xlsx", []byte("PK\x03\x04garbage"))
 	want(t, imp(admin, body, ct), 422, "invalid_file")
 	// Every import was audited.
-	a := e.do(t, req{method: "GET", path: "/api/v1/audit?action=import&limit=500", token: admin})
+	a := e.do(t, req{method: "GET", path: "/api/v1/audit?action=import&limit=500", token: f.tokens[domain.RoleAuditAdmin]})
 	if n := len(a.items()); n != 4 {
 		t.Errorf("%d import audit entries, want 4", n)
 	}
@@ -268,11 +268,10 @@ func TestImportVillages(t *testing.T) {
 func TestAuditTrail(t *testing.T) {
 	e := newEnv(t)
 	f := e.fixture(t)
-	admin := f.tokens[domain.RoleAdmin]
 	r := e.do(t, req{method: "PATCH", path: "/api/v1/villages/" + f.villA1, token: f.tokens[domain.RoleTownAdmin],
 		body: map[string]any{"code": "XW"}, header: map[string]string{"X-Request-ID": "req-audit-1"}})
 	want(t, r, 200)
-	a := e.do(t, req{method: "GET", path: "/api/v1/audit?entity=village&entityId=" + f.villA1, token: admin})
+	a := e.do(t, req{method: "GET", path: "/api/v1/audit?entity=village&entityId=" + f.villA1, token: f.tokens[domain.RoleAuditAdmin]})
 	items := a.items()
 	if len(items) != 2 {
 		t.Fatalf("audit of A1: %s", a.body)
@@ -289,7 +288,7 @@ func TestAuditTrail(t *testing.T) {
 		if cursor != "" {
 			p += "&cursor=" + cursor
 		}
-		pg := e.do(t, req{method: "GET", path: p, token: admin})
+		pg := e.do(t, req{method: "GET", path: p, token: f.tokens[domain.RoleAuditAdmin]})
 		for _, it := range pg.items() {
 			if seen[it["id"].(string)] {
 				t.Fatal("an entry came twice")
@@ -301,7 +300,7 @@ func TestAuditTrail(t *testing.T) {
 		}
 		cursor = pg.str("nextCursor")
 	}
-	all := e.do(t, req{method: "GET", path: "/api/v1/audit?limit=500", token: admin})
+	all := e.do(t, req{method: "GET", path: "/api/v1/audit?limit=500", token: f.tokens[domain.RoleAuditAdmin]})
 	if len(seen) != len(all.items()) || len(seen) < 10 {
 		t.Errorf("paged %d entries, listed %d", len(seen), len(all.items()))
 	}

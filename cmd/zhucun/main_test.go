@@ -153,7 +153,7 @@ func TestServeSurvivesRestart(t *testing.T) {
 		t.Skip("serve's embedded store is SQLite; this run checks another backend")
 	}
 	dir := t.TempDir()
-	env := map[string]string{"ZHUCUN_DATA_DIR": dir, "ZHUCUN_ADMIN_PHONE": "13900000000", "ZHUCUN_ADMIN_PASSWORD": "admin-pass-1", "ZHUCUN_LOG_LEVEL": "error"}
+	env := map[string]string{"ZHUCUN_DATA_DIR": dir, "ZHUCUN_ADMIN_PHONE": "13900000000", "ZHUCUN_ADMIN_PASSWORD": "admin-pass-1", "ZHUCUN_SECOND_FACTOR_ROLES": "none", "ZHUCUN_LOG_LEVEL": "error"}
 	srv := startServe(t, env)
 	base := srv.base
 	if out, err := command(env, "healthcheck").CombinedOutput(); err != nil {

@@ -141,8 +141,11 @@ func TestPhonesMasked(t *testing.T) {
 		want(t, r, 200)
 		return r.str("phone")
 	}
-	if one(domain.RoleAdmin) != cadrePhone || one(domain.RoleTownAdmin) != cadrePhone || one(domain.RoleLeader) != masked {
-		t.Fatalf("one account's phone: admin %s, town admin %s, leader %s", one(domain.RoleAdmin), one(domain.RoleTownAdmin), one(domain.RoleLeader))
+	// Whole to who keeps the account: the system administrator, the town admin.
+	if one(domain.RoleSysAdmin) != cadrePhone || one(domain.RoleTownAdmin) != cadrePhone || one(domain.RoleLeader) != masked ||
+		one(domain.RoleAdmin) != masked || one(domain.RoleSecAdmin) != masked {
+		t.Fatalf("one account's phone: system administrator %s, town admin %s, leader %s, campaign admin %s, security administrator %s",
+			one(domain.RoleSysAdmin), one(domain.RoleTownAdmin), one(domain.RoleLeader), one(domain.RoleAdmin), one(domain.RoleSecAdmin))
 	}
 	if me := e.do(t, req{method: "GET", path: "/api/v1/me", token: f.tokens[domain.RoleCadre]}); me.str("phone") != cadrePhone {
 		t.Fatalf("the cadre's own phone: %s", me.str("phone"))
@@ -169,7 +172,7 @@ func TestAuditTrailOfSecurityEvents(t *testing.T) {
 	want(t, e.do(t, req{method: "GET", path: "/api/v1/users", token: admin}), 200)
 	x := e.do(t, req{method: "GET", path: "/api/v1/exports/villages.csv?period=2026", token: admin})
 	want(t, x, 200)
-	l := e.do(t, req{method: "GET", path: "/api/v1/audit?limit=500", token: admin})
+	l := e.do(t, req{method: "GET", path: "/api/v1/audit?limit=500", token: f.tokens[domain.RoleAuditAdmin]})
 	want(t, l, 200)
 	type seen struct{ entity, id, action, outcome string }
 	var got []seen
@@ -198,8 +201,8 @@ func TestAuditTrailOfSecurityEvents(t *testing.T) {
 	if strings.Contains(string(l.body), "13612345678") {
 		t.Fatalf("an unknown phone is in the audit trail whole")
 	}
-	if d := e.do(t, req{method: "GET", path: "/api/v1/audit?outcome=denied", token: admin}); len(d.items()) != 1 {
+	if d := e.do(t, req{method: "GET", path: "/api/v1/audit?outcome=denied", token: f.tokens[domain.RoleAuditAdmin]}); len(d.items()) != 1 {
 		t.Fatalf("denials: %s", d.body)
 	}
-	want(t, e.do(t, req{method: "GET", path: "/api/v1/audit?outcome=maybe", token: admin}), 422)
+	want(t, e.do(t, req{method: "GET", path: "/api/v1/audit?outcome=maybe", token: f.tokens[domain.RoleAuditAdmin]}), 422)
 }

@@ -41,7 +41,7 @@ func TestReportsNeverDuplicate(t *testing.T) {
 	// receives it when the record leaves the inbox, within moments).
 	var audits []map[string]any
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		audits = e.do(t, req{method: "GET", path: "/api/v1/audit?entity=report&entityId=" + id, token: f.tokens[domain.RoleAdmin]}).items()
+		audits = e.do(t, req{method: "GET", path: "/api/v1/audit?entity=report&entityId=" + id, token: f.tokens[domain.RoleAuditAdmin]}).items()
 		if len(audits) > 0 {
 			break
 		}

@@ -169,7 +169,7 @@ func TestSupervisionScenario(t *testing.T) {
 	}
 	e.verified(t, "approved")
 	// Every decision is in the audit trail.
-	au := e.do(t, req{method: "GET", path: "/api/v1/audit?entityId=" + ids[2], token: admin})
+	au := e.do(t, req{method: "GET", path: "/api/v1/audit?entityId=" + ids[2], token: f.tokens[domain.RoleAuditAdmin]})
 	want(t, au, 200)
 	var actions []string
 	for _, it := range au.items() {
@@ -255,7 +255,7 @@ func TestSupervisionScenario(t *testing.T) {
 		t.Fatalf("reported households after the edit %v, want %d", n, households+4)
 	}
 	e.verified(t, "unlocked and edited")
-	au = e.do(t, req{method: "GET", path: "/api/v1/audit?entity=approval", token: admin})
+	au = e.do(t, req{method: "GET", path: "/api/v1/audit?entity=approval", token: f.tokens[domain.RoleAuditAdmin]})
 	found := false
 	for _, it := range au.items() {
 		found = found || it["action"] == "approval:unlock"

@@ -21,7 +21,7 @@ func userAdd(ctx context.Context, args []string, getenv func(string) string, std
 	fs.SetOutput(stderr)
 	name := fs.String("name", "", "the person's name")
 	phone := fs.String("phone", "", "mobile number, the login")
-	role := fs.String("role", "", "admin, leader, town_admin, team_leader or cadre")
+	role := fs.String("role", "", "admin (campaign), leader, town_admin, team_leader, cadre, sys_admin, sec_admin or audit_admin")
 	town := fs.String("town-id", "", "town id (town_admin)")
 	villages := fs.String("village-ids", "", "comma-separated village ids (team_leader, cadre)")
 	cfg, err := parseConfig(fs, args, getenv)
@@ -50,12 +50,16 @@ func userAdd(ctx context.Context, args []string, getenv func(string) string, std
 	defer st.close(context.WithoutCancel(ctx))
 	now := func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 	users := userService(st.db, passwd.Default(), now)
+	users.Policy = cfg.passwordPolicy()
 	u, err := users.Create(ctx, domain.System("cli"), domain.UserInput{
 		Name: *name, Phone: *phone, Password: pw, Role: domain.Role(*role), TownID: *town, VillageIDs: splitList(*villages)})
 	if err != nil {
 		return describe(err)
 	}
-	fmt.Fprintf(stdout, "created %s %s (%s) id=%s\n", u.Role, u.Name, u.Phone, u.ID)
+	fmt.Fprintf(stdout, "created %s %s (%s) id=%s\n", u.Role, u.Name, domain.MaskPhone(u.Phone), u.ID)
+	if u.Security.MustChangePassword {
+		fmt.Fprintln(stdout, "the account chooses its own password at first sign-in (首次登录须修改密码)")
+	}
 	return nil
 }
 

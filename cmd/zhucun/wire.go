@@ -233,9 +233,15 @@ func userService(store Store, hasher domain.PasswordHasher, now domain.Clock) do
 		Callers: &domain.CallerCache{}}
 }
 
+// passwordPolicy is the configured policy.
+func (c Config) passwordPolicy() domain.PasswordPolicy {
+	return domain.PasswordPolicy{MaxAge: c.PasswordMaxAge, History: c.PasswordHistory, FirstChange: c.PasswordFirstChange}
+}
+
 // build wires the domain services and the HTTP layer.
 func build(cfg Config, d deps) (built, error) {
 	users := userService(d.store, d.hasher, d.now)
+	users.Policy = cfg.passwordPolicy()
 	audit := users.Audit
 	dummy, err := d.hasher.Hash(hex.EncodeToString([]byte(time.Now().String())))
 	if err != nil {
@@ -245,6 +251,7 @@ func build(cfg Config, d deps) (built, error) {
 		Users: d.store, Sessions: d.store, Hasher: d.hasher, WeChat: d.wechat,
 		PhoneLimit: domain.NewThrottle(d.phone, d.now), AddrLimit: domain.NewThrottle(d.addr, d.now),
 		Audit: audit, Now: d.now, RefreshTTL: cfg.RefreshTTL, IdleTTL: cfg.RefreshIdle, DummyHash: dummy,
+		Policy: users.Policy, Callers: users.Callers, SecondFactorRoles: cfg.SecondFactorRoles,
 	}
 	catalogues := domain.CatalogueService{Store: d.store, Audit: audit, Now: d.now}
 	if err := catalogues.Seed(context.Background()); err != nil {

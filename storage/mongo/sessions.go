@@ -17,6 +17,7 @@ type refreshRow struct {
 	UserID    string    `bson:"userId"`
 	CreatedAt time.Time `bson:"createdAt"`
 	ExpiresAt time.Time `bson:"expiresAt"`
+	Factors   string    `bson:"factors,omitempty"` // absent: a password ("pwd")
 }
 
 // markerRow is a document whose existence is the fact: a token used, a
@@ -29,7 +30,7 @@ type markerRow struct {
 
 // InsertRefreshToken stores a refresh token's hash.
 func (s *Store) InsertRefreshToken(ctx context.Context, t domain.RefreshToken) error {
-	row := refreshRow{Hash: t.Hash, Family: t.Family, UserID: t.UserID, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}
+	row := refreshRow{Hash: t.Hash, Family: t.Family, UserID: t.UserID, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Factors: t.Factors}
 	if err := insert(ctx, s, colRefresh, row); err != nil {
 		return fmt.Errorf("insert refresh token: %w", err)
 	}
@@ -43,7 +44,7 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash string) (domain.Refres
 		return domain.RefreshToken{}, fmt.Errorf("get refresh token: %w", err)
 	}
 	return domain.RefreshToken{Hash: r.Hash, Family: r.Family, UserID: r.UserID,
-		CreatedAt: r.CreatedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC()}, nil
+		CreatedAt: r.CreatedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(), Factors: r.Factors}, nil
 }
 
 // ClaimRefreshToken records a token's one use; ErrDuplicate on the second.

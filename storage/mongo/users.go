@@ -11,20 +11,31 @@ import (
 )
 
 type userRow struct {
-	ID           string    `bson:"_id"`
-	Name         string    `bson:"name"`
-	Phone        string    `bson:"phone"`
-	PasswordHash string    `bson:"passwordHash"`
-	Role         string    `bson:"role"`
-	TownID       string    `bson:"townId,omitempty"`
-	VillageIDs   []string  `bson:"villageIds"`
-	TownIDs      []string  `bson:"townIds"`
-	Disabled     bool      `bson:"disabled"`
-	UnitID       string    `bson:"unitId,omitempty"`
-	BirthYear    int       `bson:"birthYear,omitempty"`
-	AgeTier      string    `bson:"ageTier,omitempty"`
-	CreatedAt    time.Time `bson:"createdAt"`
-	UpdatedAt    time.Time `bson:"updatedAt"`
+	ID           string      `bson:"_id"`
+	Name         string      `bson:"name"`
+	Phone        string      `bson:"phone"`
+	PasswordHash string      `bson:"passwordHash"`
+	Role         string      `bson:"role"`
+	TownID       string      `bson:"townId,omitempty"`
+	VillageIDs   []string    `bson:"villageIds"`
+	TownIDs      []string    `bson:"townIds"`
+	Disabled     bool        `bson:"disabled"`
+	UnitID       string      `bson:"unitId,omitempty"`
+	BirthYear    int         `bson:"birthYear,omitempty"`
+	AgeTier      string      `bson:"ageTier,omitempty"`
+	Security     securityRow `bson:"security"`
+	CreatedAt    time.Time   `bson:"createdAt"`
+	UpdatedAt    time.Time   `bson:"updatedAt"`
+}
+
+// securityRow is domain.UserSecurity.
+type securityRow struct {
+	PasswordChangedAt  time.Time `bson:"passwordChangedAt,omitempty"`
+	MustChangePassword bool      `bson:"mustChangePassword,omitempty"`
+	PasswordHistory    []string  `bson:"passwordHistory,omitempty"`
+	TOTPSecret         string    `bson:"totpSecret,omitempty"`
+	TOTPPending        string    `bson:"totpPending,omitempty"`
+	RecoveryCodes      []string  `bson:"recoveryCodes,omitempty"`
 }
 
 func (r userRow) id() string { return r.ID }
@@ -33,6 +44,7 @@ func toUserRow(u domain.User) userRow {
 	r := userRow{ID: u.ID, Name: u.Name, Phone: u.Phone, PasswordHash: u.PasswordHash, Role: string(u.Role),
 		TownID: u.TownID, VillageIDs: u.VillageIDs, TownIDs: u.TownIDs, Disabled: u.Disabled,
 		UnitID: u.UnitID, BirthYear: u.BirthYear, AgeTier: string(u.AgeTier),
+		Security:  securityRow(u.Security),
 		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 	if r.VillageIDs == nil {
 		r.VillageIDs = []string{}
@@ -44,10 +56,16 @@ func toUserRow(u domain.User) userRow {
 }
 
 func toUser(r userRow) domain.User {
-	return domain.User{ID: r.ID, Name: r.Name, Phone: r.Phone, PasswordHash: r.PasswordHash, Role: domain.Role(r.Role),
+	u := domain.User{ID: r.ID, Name: r.Name, Phone: r.Phone, PasswordHash: r.PasswordHash, Role: domain.Role(r.Role),
 		TownID: r.TownID, VillageIDs: r.VillageIDs, TownIDs: r.TownIDs, Disabled: r.Disabled,
 		UnitID: r.UnitID, BirthYear: r.BirthYear, AgeTier: domain.AgeTier(r.AgeTier),
+		Security:  domain.UserSecurity(r.Security),
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+	u.Security.PasswordChangedAt = u.Security.PasswordChangedAt.UTC()
+	if u.Security.PasswordChangedAt.Equal(time.Unix(0, 0)) {
+		u.Security.PasswordChangedAt = time.Time{}
+	}
+	return u
 }
 
 // InsertUser adds an account; ErrDuplicate when the phone is taken.

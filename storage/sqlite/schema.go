@@ -291,6 +291,11 @@ CREATE TABLE audit_chain (
   started_at INTEGER NOT NULL
 );
 `,
+	// 3: a session keeps the factors it was opened with ('pwd' for those
+	// opened before: a password).
+	`
+ALTER TABLE refresh_tokens ADD COLUMN factors TEXT NOT NULL DEFAULT 'pwd';
+`,
 }
 
 // v1Metrics are the count columns schema version 1 creates.

@@ -146,8 +146,12 @@ func (s *Store) CountUsers(ctx context.Context) (int64, error) {
 // InsertRefreshToken stores a refresh token (by its hash).
 func (s *Store) InsertRefreshToken(ctx context.Context, t domain.RefreshToken) error {
 	err := s.write(ctx, func(tx *wtx) error {
-		_, err := tx.exec("INSERT INTO refresh_tokens (hash, family, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-			t.Hash, t.Family, t.UserID, ms(t.CreatedAt), ms(t.ExpiresAt))
+		factors := t.Factors
+		if factors == "" {
+			factors = domain.FactorPassword
+		}
+		_, err := tx.exec("INSERT INTO refresh_tokens (hash, family, user_id, created_at, expires_at, factors) VALUES (?, ?, ?, ?, ?, ?)",
+			t.Hash, t.Family, t.UserID, ms(t.CreatedAt), ms(t.ExpiresAt), factors)
 		return err
 	})
 	if err != nil {
@@ -161,8 +165,8 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash string) (domain.Refres
 	t := domain.RefreshToken{Hash: hash}
 	err := s.read(ctx, func(ctx context.Context, db querier) error {
 		var created, expires int64
-		err := db.QueryRowContext(ctx, "SELECT family, user_id, created_at, expires_at FROM refresh_tokens WHERE hash = ?", hash).
-			Scan(&t.Family, &t.UserID, &created, &expires)
+		err := db.QueryRowContext(ctx, "SELECT family, user_id, created_at, expires_at, factors FROM refresh_tokens WHERE hash = ?", hash).
+			Scan(&t.Family, &t.UserID, &created, &expires, &t.Factors)
 		t.CreatedAt, t.ExpiresAt = fromMS(created), fromMS(expires)
 		return err
 	})

@@ -248,11 +248,15 @@ func testLookups(t *testing.T, b Backend) {
 		t.Fatal(err)
 	}
 	u.Phone, u.VillageIDs = "13800000078", []string{v.ID}
+	u.Security = domain.UserSecurity{PasswordChangedAt: now, MustChangePassword: true, PasswordHistory: []string{"old1", "old2"},
+		TOTPSecret: "sealed", RecoveryCodes: []string{"r1", "r2"}}
 	if err := s.UpdateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := s.UserByPhone(ctx, "13800000078"); err != nil || got.ID != u.ID || len(got.VillageIDs) != 1 {
 		t.Fatalf("user after the update: %+v %v", got, err)
+	} else if !reflect.DeepEqual(got.Security, u.Security) {
+		t.Fatalf("the account's security state came back as %+v, not %+v", got.Security, u.Security)
 	}
 	if l, err := s.ListUsers(ctx, domain.UserFilter{Scope: domain.Scope{All: true}, VillageID: v.ID, Role: domain.RoleCadre}, domain.Page{}); err != nil || len(l.Items) != 1 {
 		t.Fatalf("users of the village after the update: %+v %v", l, err)
@@ -263,7 +267,7 @@ func testLookups(t *testing.T, b Backend) {
 	if err := s.UpdateUser(ctx, domain.User{ID: "missing", Phone: "13800000079"}); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("update of a missing account: %v", err)
 	}
-	rt := domain.RefreshToken{Hash: "h", Family: "f", UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	rt := domain.RefreshToken{Hash: "h", Family: "f", UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour), Factors: domain.FactorsBoth}
 	if err := s.InsertRefreshToken(ctx, rt); err != nil {
 		t.Fatal(err)
 	}
