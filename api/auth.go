@@ -46,14 +46,22 @@ func (s *server) signWith(sub, audience, role string, amr []string, ttl time.Dur
 		IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(now.Add(ttl)), ID: hex.EncodeToString(jti[:]),
 	}}
+	if g := s.cfg.Signer; g != nil {
+		return jwt.NewWithClaims(g.Method, claims).SignedString(g.SignKey)
+	}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(s.cfg.JWTSecret)
 }
 
-// verify parses a token for one audience: HS256 only, expiry required.
+// verify parses a token for one audience: the configured signature only
+// (HS256, or SM2 under the national suite), expiry required.
 func (s *server) verify(token, audience string) (*accessClaims, error) {
 	var claims accessClaims
-	_, err := jwt.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return s.cfg.JWTSecret, nil },
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+	method, key := jwt.SigningMethod(jwt.SigningMethodHS256), any(s.cfg.JWTSecret)
+	if g := s.cfg.Signer; g != nil {
+		method, key = g.Method, g.VerifyKey
+	}
+	_, err := jwt.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return key, nil },
+		jwt.WithValidMethods([]string{method.Alg()}),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuer(issuer),
 		jwt.WithAudience(audience),

@@ -20,15 +20,26 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/cors"
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"zhucun/domain"
 )
 
+// TokenSigner is a token signature other than HS256.
+type TokenSigner struct {
+	Method    jwt.SigningMethod
+	SignKey   any
+	VerifyKey any
+}
+
 // Config tunes the HTTP layer.
 type Config struct {
-	Version     string
-	JWTSecret   []byte
+	Version   string
+	JWTSecret []byte
+	// Signer, when set, signs tokens in place of HS256 with JWTSecret (the
+	// national suite's SM2): its method, signing key and verifying key.
+	Signer *TokenSigner
 	AccessTTL   time.Duration // access token lifetime
 	TicketTTL   time.Duration // WeChat bind ticket lifetime
 	CORSOrigins []string      // empty: no CORS headers at all

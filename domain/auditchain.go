@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
+	"strings"
 )
 
 // The audit trail is tamper-evident: each entry carries an HMAC-SHA-256 of
@@ -13,10 +15,17 @@ import (
 // hold. Changing an entry breaks its seal; removing one leaves a gap in the
 // sequence; inserting one leaves it outside the chain (or doubles a place).
 
-// AuditSeal seals audit entries with a key kept outside the database.
+// AuditSeal seals audit entries with a key kept outside the database:
+// HMAC-SHA-256, or HMAC-SM3 under the national suite. An SM3 seal starts
+// with "sm3:", so a chain sealed partly before a switch of suite verifies.
 type AuditSeal struct {
 	Key []byte
+	// SM3, when set, is the SM3 hash; UseSM3 seals new entries with it.
+	SM3    func() hash.Hash
+	UseSM3 bool
 }
+
+const sm3Prefix = "sm3:"
 
 // sealed is what an entry's seal covers, in a fixed form.
 type sealed struct {
@@ -34,8 +43,22 @@ type sealed struct {
 	Outcome   string `json:"outcome"`
 }
 
-// Hash is the seal of an entry after the one sealed prev.
+// Hash is the seal of an entry after the one sealed prev, with the
+// suite's hash.
 func (s AuditSeal) Hash(prev string, e AuditEntry) string {
+	return s.hashWith(s.UseSM3 && s.SM3 != nil, prev, e)
+}
+
+// Matches reports whether an entry's seal is right, by the hash it names.
+func (s AuditSeal) Matches(prev string, e AuditEntry) bool {
+	gm := strings.HasPrefix(e.Hash, sm3Prefix)
+	if gm && s.SM3 == nil {
+		return false
+	}
+	return hmac.Equal([]byte(s.hashWith(gm, prev, e)), []byte(e.Hash))
+}
+
+func (s AuditSeal) hashWith(gm bool, prev string, e AuditEntry) string {
 	outcome := e.Outcome
 	if outcome == "" {
 		outcome = OutcomeSuccess
@@ -45,11 +68,15 @@ func (s AuditSeal) Hash(prev string, e AuditEntry) string {
 	if err != nil {
 		panic(fmt.Sprintf("seal audit entry: %v", err)) // plain strings always marshal
 	}
-	m := hmac.New(sha256.New, s.Key)
+	h, prefix := sha256.New, ""
+	if gm {
+		h, prefix = s.SM3, sm3Prefix
+	}
+	m := hmac.New(h, s.Key)
 	m.Write([]byte(prev))
 	m.Write([]byte{0})
 	m.Write(b)
-	return hex.EncodeToString(m.Sum(nil))
+	return prefix + hex.EncodeToString(m.Sum(nil))
 }
 
 // Seal places e after the entry (prevSeq, prevHash) and seals it.
@@ -100,7 +127,7 @@ func (v *AuditVerifier) Add(e AuditEntry) {
 		// cannot be checked, and the gap is the problem.
 		v.Problems = append(v.Problems, ChainProblem{ChainRemoved, e.Seq, e.ID, fmt.Sprintf("places %d to %d are missing", v.seq+1, e.Seq-1)})
 	default:
-		if want := v.Seal.Hash(v.hash, e); !hmac.Equal([]byte(want), []byte(e.Hash)) {
+		if !v.Seal.Matches(v.hash, e) {
 			v.Problems = append(v.Problems, ChainProblem{ChainChanged, e.Seq, e.ID, "the entry does not match its seal"})
 		}
 	}

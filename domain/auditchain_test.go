@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"crypto/sha512"
+	"strings"
 	"testing"
 	"time"
 )
@@ -51,5 +53,41 @@ func TestAuditChainFindsTampering(t *testing.T) {
 	other.Add(chain[0])
 	if len(other.Problems) != 1 {
 		t.Fatalf("a chain sealed under another key passes")
+	}
+}
+
+// A chain sealed partly with SHA-256 and, after a switch of suite, with the
+// national hash verifies whole; without that hash its later part does not.
+func TestAuditChainAcrossASwitchOfSuite(t *testing.T) {
+	seal := AuditSeal{Key: []byte("a key outside the database"), SM3: sha512.New} // a stand-in hash: domain imports no SM3
+	var chain []AuditEntry
+	var prevSeq int64
+	prev := ""
+	base := time.Date(2026, 3, 1, 1, 0, 0, 0, time.UTC)
+	for i := range 6 {
+		seal.UseSM3 = i >= 3
+		e := AuditEntry{ID: NewID(base.Add(time.Duration(i) * time.Second)), At: base.Add(time.Duration(i) * time.Second), UserID: "u1", Action: "create"}
+		seal.Seal(prevSeq, prev, &e)
+		prevSeq, prev = e.Seq, e.Hash
+		chain = append(chain, e)
+	}
+	if strings.HasPrefix(chain[2].Hash, "sm3:") || !strings.HasPrefix(chain[3].Hash, "sm3:") {
+		t.Fatalf("seals %s %s", chain[2].Hash, chain[3].Hash)
+	}
+	for _, s := range []AuditSeal{seal, {Key: seal.Key, SM3: sha512.New}} {
+		v := AuditVerifier{Seal: s}
+		for _, e := range chain {
+			v.Add(e)
+		}
+		if len(v.Problems) != 0 {
+			t.Fatalf("the switched chain: %v", v.Problems)
+		}
+	}
+	v := AuditVerifier{Seal: AuditSeal{Key: seal.Key}}
+	for _, e := range chain {
+		v.Add(e)
+	}
+	if len(v.Problems) == 0 || v.Problems[0].Seq != 4 {
+		t.Fatalf("without the national hash: %v", v.Problems)
 	}
 }

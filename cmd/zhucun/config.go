@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"zhucun/crypt"
 	"zhucun/domain"
 )
 
@@ -24,7 +25,11 @@ type Config struct {
 	MongoDB   string
 	JWTSecret string
 	// AuditKey seals the audit trail's chain; empty: generated once into DATA_DIR/audit.key.
-	AuditKey      string
+	AuditKey string
+	// DataKey encrypts personal fields at rest; empty: generated once into DATA_DIR/data.key.
+	DataKey string
+	// Crypto is the cryptographic suite: crypt.Default or crypt.National (gm).
+	Crypto        string
 	AdminPhone    string
 	AdminPassword string
 	TZ            *time.Location
@@ -162,6 +167,9 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	if c.AuditKey, err = secretFromEnv(getenv, "ZHUCUN_AUDIT_KEY"); err != nil {
 		return c, err
 	}
+	if c.DataKey, err = secretFromEnv(getenv, "ZHUCUN_DATA_KEY"); err != nil {
+		return c, err
+	}
 	if c.AdminPassword, err = secretFromEnv(getenv, "ZHUCUN_ADMIN_PASSWORD"); err != nil {
 		return c, err
 	}
@@ -212,6 +220,12 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	}
 	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
 		return c, &configError{"ZHUCUN_JWT_SECRET", "(hidden)", "must be at least 32 characters"}
+	}
+	if c.DataKey != "" && len(c.DataKey) < 32 {
+		return c, &configError{"ZHUCUN_DATA_KEY", "(hidden)", "must be at least 32 characters"}
+	}
+	if c.Crypto = env("ZHUCUN_CRYPTO", crypt.Default); !crypt.Valid(c.Crypto) {
+		return c, &configError{"ZHUCUN_CRYPTO", c.Crypto, "must be default (AES-256-GCM, HMAC-SHA-256, HS256) or gm (SM4, SM3, SM2)"}
 	}
 	if c.AuditKey != "" && len(c.AuditKey) < 32 {
 		return c, &configError{"ZHUCUN_AUDIT_KEY", "(hidden)", "must be at least 32 characters"}

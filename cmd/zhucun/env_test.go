@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"zhucun/api"
+	"zhucun/crypt"
 	"zhucun/domain"
 	"zhucun/passwd"
 	"zhucun/storage/blob/blobtest"
@@ -60,13 +61,18 @@ func TestMain(m *testing.M) {
 // openTestStore opens a fresh, empty store: SQLite in a temporary
 // directory, or a new database on the run's MongoDB-protocol server.
 func openTestStore(t testing.TB, loc *time.Location) Store {
+	return openTestStoreWith(t, loc, testSealer(t, crypt.Default), &testSeal)
+}
+
+// openTestStoreWith opens a fresh store with a data sealer and an audit seal.
+func openTestStoreWith(t testing.TB, loc *time.Location, sealer *crypt.Sealer, seal *domain.AuditSeal) Store {
 	t.Helper()
 	var store Store
 	var err error
 	if dbServer != nil {
-		store, err = mongo.Open(context.Background(), dbServer.URI, testdb.NewName(), mongo.Options{Location: loc, AuditSeal: &testSeal})
+		store, err = mongo.Open(context.Background(), dbServer.URI, testdb.NewName(), mongo.Options{Location: loc, AuditSeal: seal, Sealer: sealer})
 	} else {
-		store, err = sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{Location: loc, AuditSeal: &testSeal})
+		store, err = sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{Location: loc, AuditSeal: seal, Sealer: sealer})
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +81,19 @@ func openTestStore(t testing.TB, loc *time.Location) Store {
 }
 
 // testSeal seals the test stores' audit trails.
-var testSeal = domain.AuditSeal{Key: []byte("the API tests' audit key, 32 bytes+")}
+var testSeal = domain.AuditSeal{Key: []byte("the API tests' audit key, 32 bytes+"), SM3: crypt.SM3}
+
+// testDataKey is the test servers' data key.
+const testDataKey = "the API tests' data key, 32 bytes or more"
+
+func testSealer(t testing.TB, suite string) *crypt.Sealer {
+	t.Helper()
+	s, err := crypt.NewSealer(suite, []byte(testDataKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
 
 // env is one in-process server on a fresh database.
 type env struct {
@@ -149,8 +167,6 @@ func newEnv(t testing.TB) *env { return newEnvWith(t, nil) }
 func newEnvWith(t testing.TB, edit func(*Config)) *env {
 	t.Helper()
 	loc, _ := time.LoadLocation("Asia/Shanghai")
-	store := openTestStore(t, loc)
-	t.Cleanup(func() { _ = store.Close(context.Background()) })
 	fw := newFakeWeChat(t)
 	cfg := testConfig(t)
 	cfg.WeChatAppID, cfg.WeChatSecret = "wxapp", "wxsecret"
@@ -159,6 +175,15 @@ func newEnvWith(t testing.TB, edit func(*Config)) *env {
 	cfg.DataDir = t.TempDir()
 	if edit != nil {
 		edit(&cfg)
+	}
+	seal := testSeal
+	seal.UseSM3 = cfg.Crypto == crypt.National
+	sealer := testSealer(t, cfg.Crypto)
+	store := openTestStoreWith(t, loc, sealer, &seal)
+	t.Cleanup(func() { _ = store.Close(context.Background()) })
+	signer, err := tokenSigner(cfg)
+	if err != nil {
+		t.Fatal(err)
 	}
 	blobs, _, err := openBlobs(context.Background(), cfg)
 	if err != nil {
@@ -169,7 +194,7 @@ func newEnvWith(t testing.TB, edit func(*Config)) *env {
 	b, err := build(cfg, deps{
 		store: store, now: clk.Now, hasher: passwd.Fast(), wechat: newWeChat(cfg),
 		log:    slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil)),
-		secret: []byte("test-secret-test-secret-test-secret!"),
+		secret: []byte("test-secret-test-secret-test-secret!"), sealer: sealer, signer: signer,
 		phone:  domain.ThrottlePolicy{Free: 3, Base: time.Second, Max: time.Minute, Window: time.Hour, MaxKeys: 1000},
 		addr:   domain.ThrottlePolicy{Free: 50, Base: time.Second, Max: time.Minute, Window: time.Hour, MaxKeys: 1000},
 		blobs:  blobs,

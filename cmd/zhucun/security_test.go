@@ -229,6 +229,11 @@ func TestSecondFactor(t *testing.T) {
 	c := s.do(t, req{method: "POST", path: "/api/v1/me/second-factor/confirm", token: tok,
 		body: map[string]any{"code": domain.TOTPCode(secret, s.clock.Now())}})
 	want(t, c, 200)
+	// The secret is kept sealed with the data key, the recovery codes as hashes.
+	if u, err := s.store.GetUser(context.Background(), s.ids[domain.RoleAdmin], domain.Scope{All: true}); err != nil ||
+		!strings.HasPrefix(u.Security.TOTPSecret, "a1:") || strings.Contains(u.Security.TOTPSecret, st.str("secret")) || len(u.Security.RecoveryCodes) != domain.RecoveryCodeCount {
+		t.Fatalf("stored factor: %+v %v", u.Security, err)
+	}
 	recovery, _ := c.json["recoveryCodes"].([]any)
 	if len(recovery) != domain.RecoveryCodeCount {
 		t.Fatalf("recovery codes: %v", c.json["recoveryCodes"])

@@ -31,8 +31,12 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	}
 	defer st.close(context.WithoutCancel(ctx))
 	now := func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+	signer, err := tokenSigner(cfg)
+	if err != nil {
+		return err
+	}
 	b, err := build(cfg, deps{store: st.db, now: now, hasher: passwd.Default(), wechat: newWeChat(cfg), log: log,
-		secret: secret, phone: domain.DefaultPhonePolicy, addr: domain.DefaultAddrPolicy, blobs: st.blobs})
+		secret: secret, sealer: st.sealer, signer: signer, phone: domain.DefaultPhonePolicy, addr: domain.DefaultAddrPolicy, blobs: st.blobs})
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 
 	"zhucun"
 	"zhucun/api"
+	"zhucun/crypt"
 	"zhucun/domain"
 	"zhucun/media"
 	"zhucun/storage/blob"
@@ -44,6 +45,7 @@ type stores struct {
 	backend string
 	blobs   domain.BlobStore
 	photos  string // where photos are kept
+	sealer  *crypt.Sealer
 }
 
 // sqliteDir is where the embedded database lives in the data directory.
@@ -70,6 +72,9 @@ func openStoresWith(ctx context.Context, cfg Config, log *slog.Logger, o storeOp
 	if err != nil {
 		return nil, err
 	}
+	if st.sealer, err = dataSealer(cfg); err != nil {
+		return nil, err
+	}
 	if cfg.MongoURI == "" {
 		// One process at a time on an embedded database.
 		lock, err := lockDir(cfg.DataDir)
@@ -82,7 +87,7 @@ func openStoresWith(ctx context.Context, cfg Config, log *slog.Logger, o storeOp
 			return nil, err
 		}
 		db, err := sqlite.Open(ctx, sqliteDir(cfg.DataDir), sqlite.Options{Logger: log.With("component", "store"), Location: cfg.TZ,
-			Synchronous: cfg.SQLiteSync, AuditSeal: seal})
+			Synchronous: cfg.SQLiteSync, AuditSeal: seal, Sealer: st.sealer})
 		if err != nil {
 			st.close(ctx)
 			return nil, err
@@ -90,7 +95,7 @@ func openStoresWith(ctx context.Context, cfg Config, log *slog.Logger, o storeOp
 		st.db, st.backend = db, "embedded SQLite "+db.Path()
 	} else {
 		db, err := mongo.Open(ctx, cfg.MongoURI, cfg.MongoDB, mongo.Options{Logger: log.With("component", "store"), Location: cfg.TZ,
-			ReadOnly: o.readOnly, LeaseTTL: cfg.LeaseTTL, AuditSeal: seal})
+			ReadOnly: o.readOnly, LeaseTTL: cfg.LeaseTTL, AuditSeal: seal, Sealer: st.sealer})
 		if err != nil {
 			st.close(ctx)
 			return nil, err
@@ -163,7 +168,66 @@ func auditSeal(cfg Config) (*domain.AuditSeal, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &domain.AuditSeal{Key: key}, nil
+	return &domain.AuditSeal{Key: key, SM3: crypt.SM3, UseSM3: cfg.Crypto == crypt.National}, nil
+}
+
+// dataSealer encrypts personal fields and second-factor secrets at rest
+// with the suite's cipher, under the data key: configured
+// (ZHUCUN_DATA_KEY), or generated on the first start into DATA_DIR/data.key
+// (mode 0600). Keep it with the backups' keys: what it sealed does not
+// open without it.
+func dataSealer(cfg Config) (*crypt.Sealer, error) {
+	key, err := dataSecret(cfg.DataDir, "data.key", "data key", cfg.DataKey)
+	if err != nil {
+		return nil, err
+	}
+	return crypt.NewSealer(cfg.Crypto, key)
+}
+
+// tokenSigner is the national suite's SM2 token signature, with its key
+// generated on the first start into DATA_DIR/jwt-sm2.pem (mode 0600); nil
+// under the default suite (HS256 with the JWT secret).
+func tokenSigner(cfg Config) (*api.TokenSigner, error) {
+	if cfg.Crypto != crypt.National {
+		return nil, nil
+	}
+	path := filepath.Join(cfg.DataDir, "jwt-sm2.pem")
+	pemKey, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		if pemKey, err = crypt.NewSM2Key(); err != nil {
+			return nil, err
+		}
+		if err := writeNew(path, pemKey); err != nil {
+			return nil, fmt.Errorf("write SM2 token key: %w", err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("read SM2 token key: %w", err)
+	}
+	k, err := crypt.ParseSM2Key(pemKey)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &api.TokenSigner{Method: crypt.SM2, SignKey: k, VerifyKey: &k.PublicKey}, nil
+}
+
+// writeNew writes a file that must not exist yet, mode 0600, synced.
+func writeNew(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // dataSecret returns a configured secret, or the one in the data
@@ -214,6 +278,8 @@ type deps struct {
 	wechat domain.WeChat
 	log    *slog.Logger
 	secret []byte
+	sealer domain.Sealer    // nil: second-factor secrets kept as they are (tests of other things)
+	signer *api.TokenSigner // nil: HS256 with secret
 	phone  domain.ThrottlePolicy
 	addr   domain.ThrottlePolicy
 	blobs  domain.BlobStore
@@ -251,7 +317,7 @@ func build(cfg Config, d deps) (built, error) {
 		Users: d.store, Sessions: d.store, Hasher: d.hasher, WeChat: d.wechat,
 		PhoneLimit: domain.NewThrottle(d.phone, d.now), AddrLimit: domain.NewThrottle(d.addr, d.now),
 		Audit: audit, Now: d.now, RefreshTTL: cfg.RefreshTTL, IdleTTL: cfg.RefreshIdle, DummyHash: dummy,
-		Policy: users.Policy, Callers: users.Callers, SecondFactorRoles: cfg.SecondFactorRoles,
+		Policy: users.Policy, Callers: users.Callers, SecondFactorRoles: cfg.SecondFactorRoles, Seal: d.sealer,
 	}
 	catalogues := domain.CatalogueService{Store: d.store, Audit: audit, Now: d.now}
 	if err := catalogues.Seed(context.Background()); err != nil {
@@ -285,7 +351,7 @@ func build(cfg Config, d deps) (built, error) {
 	}
 	a := api.New(api.Config{
 		Location: cfg.TZ,
-		Version:  buildVersion(), JWTSecret: d.secret, AccessTTL: cfg.AccessTTL,
+		Version:  buildVersion(), JWTSecret: d.secret, Signer: d.signer, AccessTTL: cfg.AccessTTL,
 		CORSOrigins: cfg.CORSOrigins, ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxy,
 		TLS: cfg.TLSCertFile != "", Spec: zhucun.OpenAPI, Logger: d.log,
 	}, api.Services{

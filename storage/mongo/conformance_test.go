@@ -32,5 +32,12 @@ func TestConformance(t *testing.T) {
 				}
 			}
 		},
+		Raw: func(t *testing.T, s storetest.Store, id string) string {
+			raw, err := s.(*Store).db.Collection(colRecords).FindOne(t.Context(), bson.D{{Key: "_id", Value: id}}).Raw()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return raw.String()
+		},
 	})
 }

@@ -568,7 +568,11 @@ func (s *Store) recount(ctx context.Context) (*domain.Tally, bool, error) {
 				return err
 			}
 			pending = pending || row.Pending != nil
-			t.Add(toRecord(row))
+			r, err := s.recordOf(row)
+			if err != nil {
+				return err
+			}
+			t.Add(r)
 		}
 		return cur.Err()
 	})

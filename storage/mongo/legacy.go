@@ -54,7 +54,11 @@ func (s *Store) LegacyRecords(ctx context.Context, fn func(domain.Record) error)
 	}
 	slices.SortFunc(all, func(a, b recordRow) int { return int(a.Seq - b.Seq) })
 	for _, r := range all {
-		if err := fn(toRecord(r)); err != nil {
+		rec, err := s.recordOf(r)
+		if err != nil {
+			return err
+		}
+		if err := fn(rec); err != nil {
 			return err
 		}
 	}

@@ -79,7 +79,7 @@ func (s *Store) VillagePhotos(ctx context.Context, villageID string, ids []strin
 		return nil, fmt.Errorf("village photos: %w", err)
 	}
 	for _, row := range rows {
-		if r := toRecord(row); r.Photo != nil {
+		if r := toRecord(row); r.Photo != nil { // photos hold no personal fields
 			out[r.ID] = domain.PhotoBrief{Status: r.Photo.Status, TakenAt: r.Photo.TakenAt, GPS: r.Photo.GPS}
 		}
 	}

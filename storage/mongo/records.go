@@ -93,6 +93,38 @@ func toRecord(row recordRow) domain.Record {
 	return r
 }
 
+// rowOf is a record's stored row, its personal fields sealed.
+func (s *Store) rowOf(r domain.Record) (recordRow, error) {
+	row := toRecordRow(r)
+	c, _, _, err := s.codec.Of(r)
+	if err != nil {
+		return recordRow{}, err
+	}
+	row.Content = c
+	return row, nil
+}
+
+// recordOf is a stored row's record, its personal fields opened.
+func (s *Store) recordOf(row recordRow) (domain.Record, error) {
+	r := toRecord(row)
+	if err := s.codec.Into(row.Content, &r); err != nil {
+		return domain.Record{}, err
+	}
+	return r, nil
+}
+
+func (s *Store) recordsOf(rows []recordRow) ([]domain.Record, error) {
+	out := make([]domain.Record, len(rows))
+	for i, row := range rows {
+		r, err := s.recordOf(row)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
 // recordLock serializes the writes of one record, from its write to its
 // counts applied (FerretDB loses concurrent updates of one document, and a
 // write must not replace another's pending delta).
@@ -123,9 +155,12 @@ func (s *Store) CreateRecord(ctx context.Context, w domain.RecordWrite) (domain.
 	var applied <-chan error
 	err := s.sequenced(ctx, func(seq int64) error {
 		r.Seq = seq
-		row := toRecordRow(r)
+		row, err := s.rowOf(r)
+		if err != nil {
+			return err
+		}
 		row.Pending = pendingOf(seq, w)
-		err := insert(ctx, s, colRecords, row)
+		err = insert(ctx, s, colRecords, row)
 		if errors.Is(err, domain.ErrDuplicate) {
 			got, gerr := s.GetRecord(ctx, r.ID)
 			if gerr != nil {
@@ -159,7 +194,10 @@ func (s *Store) ReplaceRecord(ctx context.Context, w domain.RecordWrite) (domain
 	var applied <-chan error
 	err := s.sequenced(ctx, func(seq int64) error {
 		r.Seq = seq
-		row := toRecordRow(r)
+		row, err := s.rowOf(r)
+		if err != nil {
+			return err
+		}
 		row.Pending = pendingOf(seq, w)
 		matched, err := matchedBy(ctx, s.write, func(ctx context.Context) (*mongo.UpdateResult, error) {
 			return s.db.Collection(colRecords).ReplaceOne(ctx, bson.D{{Key: "_id", Value: r.ID}, {Key: "version", Value: r.Version - 1}}, row)
@@ -194,7 +232,7 @@ func (s *Store) GetRecord(ctx context.Context, id string) (domain.Record, error)
 	if err != nil {
 		return domain.Record{}, fmt.Errorf("get record: %w", err)
 	}
-	return toRecord(row), nil
+	return s.recordOf(row)
 }
 
 // ListRecords lists live records, newest event first, after the cursor.
@@ -236,7 +274,7 @@ func (s *Store) ListRecords(ctx context.Context, f domain.RecordFilter, after *d
 	if err != nil {
 		return nil, fmt.Errorf("list records: %w", err)
 	}
-	return convAll(rows, toRecord), nil
+	return s.recordsOf(rows)
 }
 
 // Changes returns records of these villages changed after seq, in seq
@@ -270,5 +308,6 @@ func (s *Store) Changes(ctx context.Context, villageIDs []string, after int64, l
 	if len(rows) == limit {
 		next = rows[len(rows)-1].Seq
 	}
-	return convAll(rows, toRecord), next, nil
+	out, err := s.recordsOf(rows)
+	return out, next, err
 }

@@ -35,6 +35,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
 
 	"zhucun/domain"
+	"zhucun/storage/internal/recdoc"
 )
 
 // Collection names.
@@ -88,6 +89,7 @@ type Store struct {
 
 	ledger domain.LedgerCache
 	seal   *domain.AuditSeal
+	codec  recdoc.Codec
 	chain  auditChain
 
 	retakenMu sync.Mutex
@@ -143,6 +145,9 @@ type Options struct {
 	// AuditSeal seals the audit entries into a chain; nil leaves them
 	// unsealed (placed in the chain, without a seal).
 	AuditSeal *domain.AuditSeal
+	// Sealer encrypts the personal fields of records at rest; nil keeps
+	// them plain (recdoc.Codec).
+	Sealer domain.Sealer
 }
 
 // ErrReadOnly answers writes to a store opened read-only.
@@ -175,7 +180,7 @@ func Open(ctx context.Context, uri, name string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("connect to MongoDB: %w", err)
 	}
 	s := &Store{client: client, db: client.Database(name), timeout: o.Timeout, log: o.Logger, loc: o.Location,
-		readOnly: o.ReadOnly, stop: make(chan struct{}), seal: o.AuditSeal}
+		readOnly: o.ReadOnly, stop: make(chan struct{}), seal: o.AuditSeal, codec: recdoc.Codec{Sealer: o.Sealer}}
 	if s.loc == nil {
 		if s.loc, err = time.LoadLocation("Asia/Shanghai"); err != nil {
 			s.loc = time.FixedZone("CST", 8*3600)

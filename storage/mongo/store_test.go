@@ -41,7 +41,7 @@ func openName(t *testing.T, name string) *Store {
 	t.Helper()
 	deadline := time.Now().Add(3 * testLease)
 	for {
-		s, err := Open(t.Context(), server.URI, name, Options{LeaseTTL: testLease, Logger: testLog, AuditSeal: &storetest.Seal})
+		s, err := Open(t.Context(), server.URI, name, Options{LeaseTTL: testLease, Logger: testLog, AuditSeal: &storetest.Seal, Sealer: storetest.Sealer})
 		var held *LeaseHeldError
 		if errors.As(err, &held) && time.Now().Before(deadline) {
 			time.Sleep(testLease / 10)

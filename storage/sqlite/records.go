@@ -35,7 +35,7 @@ const manyVillages = 8
 
 type recordScanner interface{ Scan(...any) error }
 
-func scanRecord(sc recordScanner) (domain.Record, error) {
+func (s *Store) scanRecord(sc recordScanner) (domain.Record, error) {
 	var r domain.Record
 	var typ, doc string
 	var at int64
@@ -53,14 +53,19 @@ func scanRecord(sc recordScanner) (domain.Record, error) {
 	if r.CreateHash == "" {
 		r.CreateHash = r.Hash
 	}
-	d.Content.Into(&r)
+	if err := s.codec.Into(d.Content, &r); err != nil {
+		return domain.Record{}, err
+	}
 	return r, nil
 }
 
 // recordArgs are a record's column values after id, in the order of
 // recordCols, and its kind and project for the filter columns.
-func recordArgs(r domain.Record) (doc, kind, project string, err error) {
-	c, kind, project := recdoc.Of(r)
+func (s *Store) recordArgs(r domain.Record) (doc, kind, project string, err error) {
+	c, kind, project, err := s.codec.Of(r)
+	if err != nil {
+		return "", "", "", err
+	}
 	d := recordDoc{CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Hash: r.Hash, Applied: r.Applied, Content: c,
 		ReviewHistory: recdoc.ReviewOf(r.ReviewHistory), OnPost: r.OnPost}
 	if r.CreateHash != r.Hash {
@@ -78,8 +83,8 @@ func boolInt(b bool) int {
 }
 
 // getRecordTx reads a record within a write.
-func getRecordTx(tx *wtx, id string) (domain.Record, error) {
-	return scanRecord(tx.queryRow("SELECT "+recordCols+" FROM records WHERE id = ?", id))
+func (s *Store) getRecordTx(tx *wtx, id string) (domain.Record, error) {
+	return s.scanRecord(tx.queryRow("SELECT "+recordCols+" FROM records WHERE id = ?", id))
 }
 
 // CreateRecord stores a new record, its audit entry and its count delta in
@@ -87,13 +92,13 @@ func getRecordTx(tx *wtx, id string) (domain.Record, error) {
 // with the stored record.
 func (s *Store) CreateRecord(ctx context.Context, w domain.RecordWrite) (domain.Record, error) {
 	r := w.Record
-	doc, kind, project, err := recordArgs(r)
+	doc, kind, project, err := s.recordArgs(r)
 	if err != nil {
 		return domain.Record{}, fmt.Errorf("create record: %w", err)
 	}
 	var stored domain.Record
 	err = s.write(ctx, func(tx *wtx) error {
-		existing, err := getRecordTx(tx, r.ID)
+		existing, err := s.getRecordTx(tx, r.ID)
 		if err == nil {
 			stored = existing
 			return domain.ErrDuplicate
@@ -133,7 +138,7 @@ func (e *errStaleRecord) Unwrap() error { return domain.ErrStale }
 // count delta, if the stored version is the one before it.
 func (s *Store) ReplaceRecord(ctx context.Context, w domain.RecordWrite) (domain.Record, error) {
 	r := w.Record
-	doc, kind, project, err := recordArgs(r)
+	doc, kind, project, err := s.recordArgs(r)
 	if err != nil {
 		return domain.Record{}, fmt.Errorf("replace record: %w", err)
 	}
@@ -146,7 +151,7 @@ func (s *Store) ReplaceRecord(ctx context.Context, w domain.RecordWrite) (domain
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			stored, err := getRecordTx(tx, r.ID)
+			stored, err := s.getRecordTx(tx, r.ID)
 			if err != nil {
 				return err // not found
 			}
@@ -175,7 +180,7 @@ func (s *Store) GetRecord(ctx context.Context, id string) (domain.Record, error)
 	var r domain.Record
 	err := s.read(ctx, func(ctx context.Context, db querier) error {
 		var err error
-		r, err = scanRecord(db.QueryRowContext(ctx, "SELECT "+recordCols+" FROM records WHERE id = ?", id))
+		r, err = s.scanRecord(db.QueryRowContext(ctx, "SELECT "+recordCols+" FROM records WHERE id = ?", id))
 		return err
 	})
 	if err != nil {
@@ -184,7 +189,7 @@ func (s *Store) GetRecord(ctx context.Context, id string) (domain.Record, error)
 	return r, nil
 }
 
-func queryRecords(ctx context.Context, q interface {
+func (s *Store) queryRecords(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }, query string, args ...any) ([]domain.Record, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
@@ -194,7 +199,7 @@ func queryRecords(ctx context.Context, q interface {
 	defer rows.Close()
 	var out []domain.Record
 	for rows.Next() {
-		r, err := scanRecord(rows)
+		r, err := s.scanRecord(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -239,7 +244,7 @@ func (s *Store) ListRecords(ctx context.Context, f domain.RecordFilter, after *d
 	var out []domain.Record
 	err := s.read(ctx, func(ctx context.Context, db querier) error {
 		var err error
-		out, err = queryRecords(ctx, db, "SELECT "+recordCols+" FROM records INDEXED BY "+index+w.sql()+
+		out, err = s.queryRecords(ctx, db, "SELECT "+recordCols+" FROM records INDEXED BY "+index+w.sql()+
 			" ORDER BY at DESC, id DESC LIMIT ?", append(w.args, limit)...)
 		return err
 	})
@@ -271,7 +276,7 @@ func (s *Store) Changes(ctx context.Context, villageIDs []string, after int64, l
 			}
 			w := (&where{}).in("village_id", villageIDs).raw("seq > ?", after)
 			var err error
-			out, err = queryRecords(ctx, tx, "SELECT "+recordCols+" FROM records INDEXED BY "+index+w.sql()+" ORDER BY seq LIMIT ?",
+			out, err = s.queryRecords(ctx, tx, "SELECT "+recordCols+" FROM records INDEXED BY "+index+w.sql()+" ORDER BY seq LIMIT ?",
 				append(w.args, limit)...)
 			if err != nil {
 				return err
@@ -299,7 +304,7 @@ func (s *Store) VillagePhotos(ctx context.Context, villageID string, ids []strin
 	}
 	w := (&where{}).in("id", ids).raw("village_id = ?", villageID).raw("type = ?", string(domain.TypePhoto)).raw("deleted = 0")
 	err := s.read(ctx, func(ctx context.Context, db querier) error {
-		rs, err := queryRecords(ctx, db, "SELECT "+recordCols+" FROM records"+w.sql(), w.args...)
+		rs, err := s.queryRecords(ctx, db, "SELECT "+recordCols+" FROM records"+w.sql(), w.args...)
 		for _, r := range rs {
 			if r.Photo != nil {
 				out[r.ID] = domain.PhotoBrief{Status: r.Photo.Status, TakenAt: r.Photo.TakenAt, GPS: r.Photo.GPS}

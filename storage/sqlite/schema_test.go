@@ -89,7 +89,7 @@ func TestMigrationToOnPostDays(t *testing.T) {
 	r := domain.Record{ID: "01a2b3c4-0000-7000-8000-000000000001", Type: domain.TypeReport, VillageID: "v1", TownID: "t1", CreatedBy: "c1",
 		Version: 1, At: at, CreatedAt: at, UpdatedAt: at, Report: &domain.Report{Kind: domain.KindCheckin, OccurredAt: at, Location: &domain.Location{Lat: 37, Lng: 118}}}
 	r.Hash = r.Fingerprint()
-	doc, kind, project, err := recordArgs(r)
+	doc, kind, project, err := (&Store{}).recordArgs(r)
 	if err != nil {
 		t.Fatal(err)
 	}

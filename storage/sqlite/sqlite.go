@@ -36,6 +36,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"zhucun/domain"
+	"zhucun/storage/internal/recdoc"
 )
 
 // FileName is the database file under the store's directory.
@@ -63,6 +64,9 @@ type Options struct {
 	// AuditSeal seals the audit entries into a chain; nil leaves them
 	// unsealed (placed in the chain, without a seal).
 	AuditSeal *domain.AuditSeal
+	// Sealer encrypts the personal fields of records at rest; nil keeps
+	// them plain (recdoc.Codec).
+	Sealer domain.Sealer
 }
 
 // Store is the SQLite implementation of the domain's store interfaces.
@@ -77,6 +81,7 @@ type Store struct {
 
 	ledger domain.LedgerCache
 	seal   *domain.AuditSeal
+	codec  recdoc.Codec
 
 	stmts  sync.Map // query text → *sql.Stmt on the read pool
 	nstmts atomic.Int64
@@ -168,7 +173,7 @@ func Open(ctx context.Context, dir string, o Options) (*Store, error) {
 	wdb.SetMaxIdleConns(1)
 	wdb.SetConnMaxLifetime(0)
 	wdb.SetConnMaxIdleTime(0)
-	s := &Store{path: path, wdb: wdb, timeout: o.Timeout, log: o.Logger, loc: o.Location, seal: o.AuditSeal}
+	s := &Store{path: path, wdb: wdb, timeout: o.Timeout, log: o.Logger, loc: o.Location, seal: o.AuditSeal, codec: recdoc.Codec{Sealer: o.Sealer}}
 	if err := s.migrate(ctx); err != nil {
 		_ = wdb.Close()
 		return nil, err

@@ -13,7 +13,7 @@ func dirOf(s storetest.Store) string { return filepath.Dir(s.(*Store).Path()) }
 
 func open(t *testing.T, dir string) *Store {
 	t.Helper()
-	s, err := Open(t.Context(), dir, Options{AuditSeal: &storetest.Seal})
+	s, err := Open(t.Context(), dir, Options{AuditSeal: &storetest.Seal, Sealer: storetest.Sealer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,6 +50,13 @@ func TestConformance(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+		},
+		Raw: func(t *testing.T, s storetest.Store, id string) string {
+			var doc string
+			if err := s.(*Store).rdb.QueryRowContext(t.Context(), "SELECT doc FROM records WHERE id = ?", id).Scan(&doc); err != nil {
+				t.Fatal(err)
+			}
+			return doc
 		},
 	})
 }

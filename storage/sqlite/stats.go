@@ -165,7 +165,7 @@ func storedCounts(ctx context.Context, q interface {
 }
 
 // tally recounts every record.
-func tally(ctx context.Context, q interface {
+func (s *Store) tally(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }, loc *time.Location) (*domain.Tally, error) {
 	rows, err := q.QueryContext(ctx, "SELECT "+recordCols+" FROM records WHERE deleted = 0")
@@ -175,7 +175,7 @@ func tally(ctx context.Context, q interface {
 	defer rows.Close()
 	t := domain.NewTally(loc)
 	for rows.Next() {
-		r, err := scanRecord(rows)
+		r, err := s.scanRecord(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -195,7 +195,7 @@ func (s *Store) VerifyStats(ctx context.Context) ([]domain.StatDiff, error) {
 		return nil, fmt.Errorf("verify stats: %w", translate(err))
 	}
 	defer func() { _ = tx.Rollback() }()
-	t, err := tally(ctx, tx, s.loc)
+	t, err := s.tally(ctx, tx, s.loc)
 	if err != nil {
 		return nil, fmt.Errorf("verify stats: %w", translate(err))
 	}
@@ -213,7 +213,7 @@ func (s *Store) RebuildStats(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
 	err := s.w.do(ctx, func(tx *wtx) error {
-		t, err := tally(tx.ctx, tx, s.loc)
+		t, err := s.tally(tx.ctx, tx, s.loc)
 		if err != nil {
 			return err
 		}

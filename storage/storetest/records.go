@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"zhucun/crypt"
 	"zhucun/domain"
 )
 
@@ -378,4 +381,93 @@ func testStatsVerifyAndRebuild(t *testing.T, b Backend) {
 		t.Fatalf("cumulative: %v", c)
 	}
 	_ = context.Background
+}
+
+// Sealer is the data key the suite opens stores with: every test runs
+// with the personal fields of records encrypted at rest.
+var Sealer = func() *crypt.Sealer {
+	s, err := crypt.NewSealer(crypt.Default, []byte("the conformance suite's data key, 32+ bytes"))
+	if err != nil {
+		panic(err)
+	}
+	return s
+}()
+
+// testPersonalFieldsSealed: the names a record holds of villagers,
+// attendees, parties and candidates are not in the database as text, and
+// every read gives them back.
+func testPersonalFieldsSealed(t *testing.T, b Backend) {
+	ctx := t.Context()
+	s := b.Open(t)
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	v := visit(domain.NewID(at), "v1", "t1", at, 2)
+	v.Report.Names = []string{"张三丰", "李四光"}
+	m := visit(domain.NewID(at.Add(time.Second)), "v1", "t1", at, 0)
+	m.Report = &domain.Report{Kind: domain.KindMeeting, OccurredAt: at, MeetingType: "two_committees", Attendees: 2, AttendeeNames: []string{"王五岳"}}
+	c := visit(domain.NewID(at.Add(2*time.Second)), "v1", "t1", at, 0)
+	c.Report = &domain.Report{Kind: domain.KindReserveCandidate, OccurredAt: at,
+		Candidate: &domain.Candidate{Name: "赵六合", BirthYear: 1990, Gender: "female", Education: "本科", Stage: "training"}}
+	d := domain.Record{ID: domain.NewID(at.Add(3 * time.Second)), Type: domain.TypeDispute, VillageID: "v1", TownID: "t1", CreatedBy: "c1",
+		Version: 1, At: at, CreatedAt: at, UpdatedAt: at, Dispute: &domain.Dispute{IdentifiedAt: at, Category: "land",
+			Parties: []string{"孙七星", "周八方"}, Description: "地界", Status: domain.DisputeIdentified}}
+	secret := []string{"张三丰", "李四光", "王五岳", "赵六合", "孙七星", "周八方", "本科", "female"}
+	want := map[string]domain.Record{}
+	for _, r := range []domain.Record{v, m, c, d} {
+		r.Hash = r.Fingerprint()
+		r.CreateHash = r.Hash
+		got, err := s.CreateRecord(ctx, createW(r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[r.ID] = got
+		raw := b.Raw(t, s, r.ID)
+		for _, name := range secret {
+			if strings.Contains(raw, name) {
+				t.Fatalf("%s is stored as text: %s", name, raw)
+			}
+		}
+		if !strings.Contains(raw, "sealed") {
+			t.Fatalf("nothing sealed: %s", raw)
+		}
+	}
+	check := func(how string, got domain.Record) {
+		t.Helper()
+		w := want[got.ID]
+		switch {
+		case w.Report != nil && (!slices.Equal(got.Report.Names, w.Report.Names) || !slices.Equal(got.Report.AttendeeNames, w.Report.AttendeeNames) ||
+			(w.Report.Candidate == nil) != (got.Report.Candidate == nil) || w.Report.Candidate != nil && *w.Report.Candidate != *got.Report.Candidate):
+			t.Fatalf("%s: report %+v, want %+v", how, got.Report, w.Report)
+		case w.Dispute != nil && !slices.Equal(got.Dispute.Parties, w.Dispute.Parties):
+			t.Fatalf("%s: dispute %+v, want %+v", how, got.Dispute, w.Dispute)
+		}
+	}
+	for id := range want {
+		got, err := s.GetRecord(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("get", got)
+	}
+	for _, typ := range []domain.RecordType{domain.TypeReport, domain.TypeDispute} {
+		page, err := s.ListRecords(ctx, domain.RecordFilter{Type: typ, VillageIDs: []string{"v1"}}, nil, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range page {
+			check("list", r)
+		}
+	}
+	page, _, err := s.Changes(ctx, []string{"v1"}, 0, 10)
+	if err != nil || len(page) != 4 {
+		t.Fatalf("changes: %d %v", len(page), err)
+	}
+	for _, r := range page {
+		check("changes", r)
+	}
+	s = b.Reopen(t, s)
+	got, err := s.GetRecord(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("after a restart", got)
 }

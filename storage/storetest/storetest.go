@@ -34,6 +34,9 @@ type Backend struct {
 	// hand edit): households_visited of a village, its town and the
 	// district on a day.
 	Corrupt func(t *testing.T, s Store, village, town, day string, n int64)
+	// Raw is a record's document as the database holds it, for the
+	// checks of what is kept encrypted.
+	Raw func(t *testing.T, s Store, id string) string
 }
 
 // Run runs the whole suite on a backend.
@@ -42,6 +45,7 @@ func Run(t *testing.T, b Backend) {
 		name string
 		f    func(*testing.T, Backend)
 	}{
+		{"PersonalFieldsSealed", testPersonalFieldsSealed},
 		{"TownsAndVillagesScoped", testTownsAndVillagesScoped},
 		{"UsersScopeByTownArray", testUsersScopeByTownArray},
 		{"SessionMarkers", testSessionMarkers},

@@ -54,6 +54,8 @@ type Report struct {
 	People        int        `bson:"people,omitempty" json:"people,omitempty"`
 	Candidate     *Candidate `bson:"candidate,omitempty" json:"candidate,omitempty"`
 	Text          string     `bson:"text,omitempty" json:"text,omitempty"`
+	// Sealed holds the personal fields, encrypted (Codec).
+	Sealed string `bson:"sealed,omitempty" json:"sealed,omitempty"`
 }
 
 // Dispute is a dispute's content.
@@ -70,6 +72,7 @@ type Dispute struct {
 	EscalatedTo        string     `bson:"escalatedTo,omitempty" json:"escalatedTo,omitempty"`
 	EscalatedAt        *time.Time `bson:"escalatedAt,omitempty" json:"escalatedAt,omitempty"`
 	PhotoIDs           []string   `bson:"photoIds,omitempty" json:"photoIds,omitempty"`
+	Sealed             string     `bson:"sealed,omitempty" json:"sealed,omitempty"`
 }
 
 // Project is a project's content.
@@ -151,7 +154,9 @@ func Of(r domain.Record) (c Content, kind, projectID string) {
 		c.Report, kind = &rr, p.Kind
 	}
 	if p := r.Dispute; p != nil {
-		d := Dispute(*p)
+		d := Dispute{IdentifiedAt: p.IdentifiedAt, Category: p.Category, Parties: p.Parties, Description: p.Description,
+			Source: p.Source, Status: p.Status, ResolvedAt: p.ResolvedAt, Resolution: p.Resolution,
+			LossesRecoveredFen: p.LossesRecoveredFen, EscalatedTo: p.EscalatedTo, EscalatedAt: p.EscalatedAt, PhotoIDs: p.PhotoIDs}
 		c.Dispute, kind = &d, p.Status
 	}
 	if p := r.Project; p != nil {
@@ -203,7 +208,9 @@ func (c Content) Into(r *domain.Record) {
 		r.Report = &rp
 	}
 	if p := c.Dispute; p != nil {
-		d := domain.Dispute(*p)
+		d := domain.Dispute{IdentifiedAt: p.IdentifiedAt, Category: p.Category, Parties: p.Parties, Description: p.Description,
+			Source: p.Source, Status: p.Status, ResolvedAt: p.ResolvedAt, Resolution: p.Resolution,
+			LossesRecoveredFen: p.LossesRecoveredFen, EscalatedTo: p.EscalatedTo, EscalatedAt: p.EscalatedAt, PhotoIDs: p.PhotoIDs}
 		d.IdentifiedAt, d.ResolvedAt, d.EscalatedAt = d.IdentifiedAt.UTC(), utc(d.ResolvedAt), utc(d.EscalatedAt)
 		r.Dispute = &d
 	}
