@@ -20,8 +20,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/cors"
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/golang-jwt/jwt/v5"
 
 	"zhucun/domain"
 )
@@ -39,7 +39,7 @@ type Config struct {
 	JWTSecret []byte
 	// Signer, when set, signs tokens in place of HS256 with JWTSecret (the
 	// national suite's SM2): its method, signing key and verifying key.
-	Signer *TokenSigner
+	Signer      *TokenSigner
 	AccessTTL   time.Duration // access token lifetime
 	TicketTTL   time.Duration // WeChat bind ticket lifetime
 	CORSOrigins []string      // empty: no CORS headers at all

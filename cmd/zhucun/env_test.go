@@ -195,9 +195,9 @@ func newEnvWith(t testing.TB, edit func(*Config)) *env {
 		store: store, now: clk.Now, hasher: passwd.Fast(), wechat: newWeChat(cfg),
 		log:    slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil)),
 		secret: []byte("test-secret-test-secret-test-secret!"), sealer: sealer, signer: signer,
-		phone:  domain.ThrottlePolicy{Free: 3, Base: time.Second, Max: time.Minute, Window: time.Hour, MaxKeys: 1000},
-		addr:   domain.ThrottlePolicy{Free: 50, Base: time.Second, Max: time.Minute, Window: time.Hour, MaxKeys: 1000},
-		blobs:  blobs,
+		phone: domain.ThrottlePolicy{Free: 3, Base: time.Second, Max: time.Minute, Window: time.Hour, MaxKeys: 1000},
+		addr:  domain.ThrottlePolicy{Free: 50, Base: time.Second, Max: time.Minute, Window: time.Hour, MaxKeys: 1000},
+		blobs: blobs,
 	})
 	if err != nil {
 		t.Fatal(err)
