@@ -287,8 +287,7 @@ func (e *env) do(t testing.TB, r req) *resp {
 	if strings.Contains(res.Header.Get("Content-Type"), "json") {
 		_ = json.Unmarshal(b, &out.json)
 	}
-	path, _, _ := strings.Cut(r.path, "?")
-	e.spec.checkResponse(t, r.method, path, res.StatusCode, res.Header.Get("Content-Type"), b)
+	e.spec.checkResponse(t, hr, res.StatusCode, res.Header, b)
 	if strings.Contains(res.Header.Get("Content-Type"), "problem+json") {
 		checkProblem(t, r, out)
 	}
