@@ -50,6 +50,13 @@ type AuditStore interface {
 	// AuditChain calls f with every entry in chain order (entries outside
 	// the chain, Seq 0, first), until f returns an error.
 	AuditChain(ctx context.Context, f func(AuditEntry) error) error
+	// AuditHead is where the stored chain begins after prunes (zero: none).
+	AuditHead(ctx context.Context) (AuditHead, error)
+	// AuditLast is the chain's last entry (ErrNotFound when it is empty).
+	AuditLast(ctx context.Context) (AuditEntry, error)
+	// PruneAudit removes the entries up to the head's place and keeps the
+	// head; it answers how many it removed.
+	PruneAudit(ctx context.Context, h AuditHead) (int64, error)
 }
 
 // Auditor appends audit entries for a caller's writes.

@@ -91,3 +91,28 @@ func TestAuditChainAcrossASwitchOfSuite(t *testing.T) {
 		t.Fatalf("without the national hash: %v", v.Problems)
 	}
 }
+
+// A head not sealed with the key, or one that pruned entries younger than
+// 180 days, is a removal; a sealed one of old entries is not.
+func TestAuditHeadSealed(t *testing.T) {
+	seal := AuditSeal{Key: []byte("a key outside the database")}
+	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	for name, c := range map[string]struct {
+		head AuditHead
+		ok   bool
+	}{
+		"sealed":   {AuditHead{Seq: 5, Hash: "h", Before: at.AddDate(0, 0, -200), At: at}, true},
+		"too soon": {AuditHead{Seq: 5, Hash: "h", Before: at.AddDate(0, 0, -100), At: at}, false},
+		"forged":   {AuditHead{Seq: 5, Hash: "h", Before: at.AddDate(0, 0, -200), At: at, Seal: "forged"}, false},
+	} {
+		h := c.head
+		if h.Seal == "" {
+			seal.SealHead(&h)
+		}
+		v := AuditVerifier{Seal: seal}
+		v.Start(h)
+		if (len(v.Problems) == 0) != c.ok {
+			t.Errorf("%s: %v", name, v.Problems)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"database/sql"
 	"io"
+	"os"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -77,6 +78,87 @@ func TestAuditVerifyFindsTampering(t *testing.T) {
 			}
 		})
 	}
+	// Entries cut from the end are found through the anchor outside the database.
+	t.Run("truncated", func(t *testing.T) {
+		env, path := trail(t)
+		cfg, err := parseConfig(newFlagSet(), nil, func(k string) string { return env[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := openStores(ctx, cfg, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seal, _ := auditSeal(cfg)
+		if err := writeAnchor(ctx, cfg.DataDir, st.db, *seal, time.Now().UTC()); err != nil {
+			t.Fatal(err)
+		}
+		st.close(ctx)
+		tamper(t, path, "DELETE FROM audit WHERE seq >= 4")
+		out, err := verify(env)
+		if err == nil || !strings.Contains(out, "places 4 to 5 at the end are missing") {
+			t.Fatalf("verify after the end was cut: %v\n%s", err, out)
+		}
+		// A forged anchor is found too.
+		if err := os.WriteFile(filepath.Join(cfg.DataDir, anchorFile), []byte(`{"Seq":3,"Hash":"x","Seal":"y"}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := verify(env); err == nil || !strings.Contains(out, "anchor is not sealed") {
+			t.Fatalf("verify with a forged anchor: %v\n%s", err, out)
+		}
+	})
+	// A prune from the shell keeps 180 days and leaves a chain that verifies.
+	t.Run("prune", func(t *testing.T) {
+		env, path := trail(t)
+		prune := func(before string) (string, error) {
+			var out strings.Builder
+			err := run(ctx, []string{"audit", "prune", "-before", before}, func(k string) string { return env[k] }, nil, &out, io.Discard)
+			return out.String(), err
+		}
+		if _, err := prune(time.Now().AddDate(0, 0, -30).Format(time.DateOnly)); err == nil || !strings.Contains(err.Error(), "180 days") {
+			t.Fatalf("a prune of 30 days: %v", err)
+		}
+		// Age the first three entries by a year, resealing them as the store did.
+		tamper(t, path, "UPDATE audit SET at = at - 366*86400000 WHERE seq <= 3")
+		cfg, _ := parseConfig(newFlagSet(), nil, func(k string) string { return env[k] })
+		seal, _ := auditSeal(cfg)
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.QueryContext(ctx, "SELECT id, at, user_id, role, entity, entity_id, action, request_id, town_id, addr, outcome, seq FROM audit ORDER BY seq")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var entries []domain.AuditEntry
+		for rows.Next() {
+			var e domain.AuditEntry
+			var at int64
+			var role string
+			if err := rows.Scan(&e.ID, &at, &e.UserID, &role, &e.Entity, &e.EntityID, &e.Action, &e.RequestID, &e.TownID, &e.Addr, &e.Outcome, &e.Seq); err != nil {
+				t.Fatal(err)
+			}
+			e.At, e.Role = time.UnixMilli(at).UTC(), domain.Role(role)
+			entries = append(entries, e)
+		}
+		rows.Close()
+		prev := ""
+		for _, e := range entries {
+			seal.Seal(e.Seq-1, prev, &e)
+			if _, err := db.ExecContext(ctx, "UPDATE audit SET hash = ? WHERE id = ?", e.Hash, e.ID); err != nil {
+				t.Fatal(err)
+			}
+			prev = e.Hash
+		}
+		db.Close()
+		out, err := prune(time.Now().AddDate(0, 0, -200).Format(time.DateOnly))
+		if err != nil || !strings.Contains(out, "pruned 3 audit entries") {
+			t.Fatalf("prune: %v %s", err, out)
+		}
+		if out, err := verify(env); err != nil || !strings.Contains(out, "intact: 3 entries") {
+			t.Fatalf("verify after the prune: %v %s", err, out)
+		}
+	})
 	// Another key does not check the trail.
 	env["ZHUCUN_AUDIT_KEY"] = strings.Repeat("k", 40)
 	if out, err := verify(env); err == nil {

@@ -42,6 +42,8 @@ commands:
   stats verify   recount every count from the records and list differences (server stopped)
   stats rebuild  replace the counts with that recount (server stopped)
   audit verify   check the audit trail's chain of seals: any entry changed, removed or inserted (server stopped)
+  audit prune -before YYYY-MM-DD
+                 remove audit entries older than that date (180 days at least) as one verified segment
   backup FILE    write a consistent copy of the embedded database, also while the server runs
   restore FILE   put such a copy back in place of the embedded database (server stopped)
   version        print the version

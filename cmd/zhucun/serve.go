@@ -43,6 +43,12 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	a, users := b.api, b.users
 	go sweepPhotos(ctx, b.photos, st.blobs, log)
 	go remind(ctx, b.notify, log)
+	seal, err := auditSeal(cfg)
+	if err != nil {
+		return err
+	}
+	anchored := make(chan struct{})
+	go func() { keepAnchor(ctx, cfg.DataDir, st.db, *seal, log); close(anchored) }()
 	if cfg.AdminPhone != "" {
 		created, err := users.EnsureAdmin(ctx, cfg.AdminPhone, cfg.AdminPassword)
 		if err != nil {
@@ -72,6 +78,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	if err := a.App.ShutdownWithTimeout(10 * time.Second); err != nil {
 		log.Error("shutdown", "err", err)
 	}
+	<-anchored // the last anchor written, before the store closes
 	return nil
 }
 

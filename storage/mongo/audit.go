@@ -2,6 +2,7 @@ package mongo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -182,4 +183,63 @@ func (s *Store) ListAudit(ctx context.Context, f domain.AuditFilter, p domain.Pa
 		filter = append(filter, bson.E{Key: "at", Value: r})
 	}
 	return findPage(ctx, s, colAudit, filter, p, toAuditEntry)
+}
+
+// auditHeadRow is the chain's head after prunes, in the meta collection.
+type auditHeadRow struct {
+	ID     string    `bson:"_id"`
+	Seq    int64     `bson:"seq"`
+	Hash   string    `bson:"hash"`
+	Before time.Time `bson:"before"`
+	At     time.Time `bson:"at"`
+	Seal   string    `bson:"seal"`
+}
+
+const auditHeadID = "auditHead"
+
+// AuditHead is where the stored chain begins after prunes.
+func (s *Store) AuditHead(ctx context.Context) (domain.AuditHead, error) {
+	r, err := findOne[auditHeadRow](ctx, s, colMeta, bson.D{{Key: "_id", Value: auditHeadID}})
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.AuditHead{}, nil
+	} else if err != nil {
+		return domain.AuditHead{}, fmt.Errorf("audit head: %w", err)
+	}
+	return domain.AuditHead{Seq: r.Seq, Hash: r.Hash, Before: r.Before.UTC(), At: r.At.UTC(), Seal: r.Seal}, nil
+}
+
+// AuditLast is the chain's last entry.
+func (s *Store) AuditLast(ctx context.Context) (domain.AuditEntry, error) {
+	last, err := findAllLimit[auditRow](ctx, s, colAudit, bson.D{{Key: "seq", Value: bson.D{{Key: "$gt", Value: 0}}}}, bson.D{{Key: "seq", Value: -1}}, 1)
+	if err != nil {
+		return domain.AuditEntry{}, fmt.Errorf("audit last: %w", translate(err))
+	}
+	if len(last) == 0 {
+		return domain.AuditEntry{}, fmt.Errorf("audit last: %w", domain.ErrNotFound)
+	}
+	return toAuditEntry(last[0]), nil
+}
+
+// PruneAudit keeps the head first, then removes the entries it covers: a
+// prune cut short leaves entries the head already covers, which the
+// verifier passes over, never a gap without a head.
+func (s *Store) PruneAudit(ctx context.Context, h domain.AuditHead) (int64, error) {
+	row := auditHeadRow{ID: auditHeadID, Seq: h.Seq, Hash: h.Hash, Before: h.Before, At: h.At, Seal: h.Seal}
+	if err := s.write(ctx, func(ctx context.Context) error {
+		_, err := s.db.Collection(colMeta).ReplaceOne(ctx, bson.D{{Key: "_id", Value: auditHeadID}}, row, options.Replace().SetUpsert(true))
+		return err
+	}); err != nil {
+		return 0, fmt.Errorf("prune audit: %w", err)
+	}
+	var n int64
+	if err := s.write(ctx, func(ctx context.Context) error {
+		r, err := s.db.Collection(colAudit).DeleteMany(ctx, bson.D{{Key: "seq", Value: bson.D{{Key: "$gt", Value: 0}, {Key: "$lte", Value: h.Seq}}}})
+		if err == nil {
+			n = r.DeletedCount
+		}
+		return err
+	}); err != nil {
+		return 0, fmt.Errorf("prune audit: %w", err)
+	}
+	return n, nil
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -97,4 +98,62 @@ func (s *Store) AuditChain(ctx context.Context, f func(domain.AuditEntry) error)
 		return fmt.Errorf("audit chain: %w", translate(err))
 	}
 	return nil
+}
+
+// AuditHead is where the stored chain begins after prunes.
+func (s *Store) AuditHead(ctx context.Context) (domain.AuditHead, error) {
+	var h domain.AuditHead
+	err := s.read(ctx, func(ctx context.Context, db querier) error {
+		var doc string
+		if err := db.QueryRowContext(ctx, "SELECT head FROM audit_chain WHERE id = 1").Scan(&doc); errors.Is(err, sql.ErrNoRows) || err == nil && doc == "" {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		return json.Unmarshal([]byte(doc), &h)
+	})
+	if err != nil {
+		return domain.AuditHead{}, fmt.Errorf("audit head: %w", translate(err))
+	}
+	return h, nil
+}
+
+// AuditLast is the chain's last entry.
+func (s *Store) AuditLast(ctx context.Context) (domain.AuditEntry, error) {
+	var e domain.AuditEntry
+	err := s.read(ctx, func(ctx context.Context, db querier) error {
+		var err error
+		e, err = scanAudit(db.QueryRowContext(ctx, `SELECT id, at, user_id, role, entity, entity_id, action, request_id, town_id, addr, outcome, seq, hash
+			FROM audit WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1`), true)
+		return err
+	})
+	if err != nil {
+		return domain.AuditEntry{}, fmt.Errorf("audit last: %w", translate(err))
+	}
+	return e, nil
+}
+
+// PruneAudit removes the entries the head covers and keeps the head, in
+// one transaction.
+func (s *Store) PruneAudit(ctx context.Context, h domain.AuditHead) (int64, error) {
+	doc, err := encode(h)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = s.write(ctx, func(tx *wtx) error {
+		res, err := tx.exec("DELETE FROM audit WHERE seq IS NOT NULL AND seq <= ?", h.Seq)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		_, err = tx.exec("UPDATE audit_chain SET head = ? WHERE id = 1", doc)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune audit: %w", err)
+	}
+	return n, nil
 }

@@ -292,9 +292,11 @@ CREATE TABLE audit_chain (
 );
 `,
 	// 3: a session keeps the factors it was opened with ('pwd' for those
-	// opened before: a password).
+	// opened before: a password); the audit chain keeps its head.
 	`
 ALTER TABLE refresh_tokens ADD COLUMN factors TEXT NOT NULL DEFAULT 'pwd';
+-- The audit chain's head after prunes of old entries (domain.AuditHead, JSON).
+ALTER TABLE audit_chain ADD COLUMN head TEXT NOT NULL DEFAULT '';
 `,
 }
 

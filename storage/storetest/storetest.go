@@ -46,6 +46,7 @@ func Run(t *testing.T, b Backend) {
 		f    func(*testing.T, Backend)
 	}{
 		{"PersonalFieldsSealed", testPersonalFieldsSealed},
+		{"AuditPrune", testAuditPrune},
 		{"TownsAndVillagesScoped", testTownsAndVillagesScoped},
 		{"UsersScopeByTownArray", testUsersScopeByTownArray},
 		{"SessionMarkers", testSessionMarkers},

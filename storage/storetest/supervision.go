@@ -398,3 +398,69 @@ func testAuditChain(t *testing.T, b Backend) {
 		t.Fatal("the chain checks under another key")
 	}
 }
+
+// testAuditPrune: a prune removes the oldest entries as one verified
+// segment, keeps a sealed head the rest verifies from, never the last
+// entry, and goes on across a restart with the chain whole.
+func testAuditPrune(t *testing.T, b Backend) {
+	ctx := t.Context()
+	s := b.Open(t)
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	add := func(at time.Time) {
+		t.Helper()
+		if err := s.AppendAudit(ctx, domain.AuditEntry{ID: domain.NewID(at), At: at, UserID: "u", Entity: "town", EntityID: "t1", Action: "update"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 6 {
+		add(now.AddDate(0, 0, -300+i)) // ten months old
+	}
+	for i := range 4 {
+		add(now.AddDate(0, 0, -10+i))
+	}
+	p := domain.AuditPruner{Store: s, Seal: Seal, Audit: domain.Auditor{Store: s, Now: func() time.Time { return now }}, Now: func() time.Time { return now }}
+	if _, err := p.Prune(ctx, domain.System("test"), now.AddDate(0, 0, -100)); err == nil {
+		t.Fatal("a prune of entries 100 days old ran")
+	}
+	n, err := p.Prune(ctx, domain.System("test"), now.AddDate(0, 0, -200))
+	if err != nil || n != 6 {
+		t.Fatalf("prune: %d %v", n, err)
+	}
+	verify := func(when string, want int64) {
+		t.Helper()
+		head, err := s.AuditHead(ctx)
+		if err != nil || head.Seq != 6 {
+			t.Fatalf("%s: head %+v %v", when, head, err)
+		}
+		last, err := s.AuditLast(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := domain.AuditAnchor{Seq: last.Seq, Hash: last.Hash, At: now}
+		Seal.SealAnchor(&a)
+		v := domain.AuditVerifier{Seal: Seal, Anchor: a}
+		v.Start(head)
+		if err := s.AuditChain(ctx, func(e domain.AuditEntry) error { v.Add(e); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		v.End()
+		if len(v.Problems) > 0 || v.Entries != want {
+			t.Fatalf("%s: %d entries, problems %+v", when, v.Entries, v.Problems)
+		}
+		// Without the head, the gap at the start shows.
+		bare := domain.AuditVerifier{Seal: Seal}
+		_ = s.AuditChain(ctx, func(e domain.AuditEntry) error { bare.Add(e); return nil })
+		if len(bare.Problems) == 0 || bare.Problems[0].Kind != domain.ChainRemoved {
+			t.Fatalf("%s: the pruned start does not show without its head: %+v", when, bare.Problems)
+		}
+	}
+	verify("pruned", 5) // four recent entries and the prune's own
+	s = b.Reopen(t, s)
+	add(now.Add(time.Hour))
+	verify("after a restart", 6)
+	// Nothing more is old enough; the last entry is never pruned.
+	p.Store, p.Audit.Store = s, s
+	if n, err := p.Prune(ctx, domain.System("test"), now.AddDate(0, 0, -200)); err != nil || n != 0 {
+		t.Fatalf("a second prune: %d %v", n, err)
+	}
+}
