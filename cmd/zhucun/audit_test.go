@@ -3,8 +3,8 @@ package main
 import (
 	"database/sql"
 	"io"
-	"os"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,18 +19,23 @@ import (
 // trail and finds an entry changed, one removed and one inserted in the
 // database behind the server's back — each in a trail of its own.
 func TestAuditVerifyFindsTampering(t *testing.T) {
-	ctx := t.Context()
-	trail := func(t *testing.T) (map[string]string, string) {
-		dir := t.TempDir()
-		env := map[string]string{"ZHUCUN_DATA_DIR": dir, "ZHUCUN_LOG_LEVEL": "error"}
+	openEnv := func(t *testing.T, env map[string]string) (Config, *stores) {
+		t.Helper()
 		cfg, err := parseConfig(newFlagSet(), nil, func(k string) string { return env[k] })
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := openStores(ctx, cfg, slog.New(slog.DiscardHandler))
+		st, err := openStores(t.Context(), cfg, slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}
+		return cfg, st
+	}
+	ctx := t.Context()
+	trail := func(t *testing.T) (map[string]string, string) {
+		dir := t.TempDir()
+		env := map[string]string{"ZHUCUN_DATA_DIR": dir, "ZHUCUN_LOG_LEVEL": "error"}
+		_, st := openEnv(t, env)
 		users := userService(st.db, passwd.Fast(), func() time.Time { return time.Now().UTC() })
 		if _, err := users.EnsureAdmin(ctx, "13900000000", testPassword); err != nil {
 			t.Fatal(err)
@@ -81,14 +86,7 @@ func TestAuditVerifyFindsTampering(t *testing.T) {
 	// Entries cut from the end are found through the anchor outside the database.
 	t.Run("truncated", func(t *testing.T) {
 		env, path := trail(t)
-		cfg, err := parseConfig(newFlagSet(), nil, func(k string) string { return env[k] })
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := openStores(ctx, cfg, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg, st := openEnv(t, env)
 		seal, _ := auditSeal(cfg)
 		if err := writeAnchor(ctx, cfg.DataDir, st.db, *seal, time.Now().UTC()); err != nil {
 			t.Fatal(err)
