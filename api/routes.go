@@ -75,6 +75,7 @@ func (s *server) register(app *fiber.App) {
 	s.handle(v1, fiber.MethodPost, "/users/:id/second-factor/reset", securityAdmin, s.resetSecondFactor)
 
 	s.handle(v1, fiber.MethodGet, "/audit", auditAdmin, s.listAudit)
+	s.handle(v1, fiber.MethodGet, "/audit.csv", auditAdmin, s.exportAudit)
 
 	s.handle(v1, fiber.MethodGet, "/catalogues/:kind", allRoles, s.listCatalogue)
 	s.handle(v1, fiber.MethodPut, "/catalogues/:kind/:code", adminOnly, s.putCatalogueItem)

@@ -189,7 +189,8 @@ func accessTable() map[string]acCase {
 		"POST /api/v1/users/:id/second-factor/reset": {in: func(f *fixture, _ domain.Role) req {
 			return req{method: "POST", path: "/api/v1/users/" + f.ids[domain.RoleCadre] + "/second-factor/reset"}
 		}},
-		"GET /api/v1/audit": {in: get("/api/v1/audit")},
+		"GET /api/v1/audit":     {in: get("/api/v1/audit")},
+		"GET /api/v1/audit.csv": {in: get("/api/v1/audit.csv?outcome=denied")},
 
 		"GET /api/v1/catalogues/:kind": {in: get("/api/v1/catalogues/manifestations")},
 		"PUT /api/v1/catalogues/:kind/:code": {in: func(*fixture, domain.Role) req {

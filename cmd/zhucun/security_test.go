@@ -409,4 +409,14 @@ func TestSeparationOfDuties(t *testing.T) {
 	if len(denied.items()) < 10 {
 		t.Errorf("only %d denials audited", len(denied.items()))
 	}
+	// The audit administrator exports the trail, with the seals; the export is audited.
+	csv := call(aud, "GET", "/api/v1/audit.csv?outcome=denied", nil)
+	want(t, csv, 200)
+	if lines := strings.Count(string(csv.body), "\n"); lines != len(denied.items())+1 || !strings.Contains(string(csv.body), "sec_admin") {
+		t.Errorf("audit.csv: %d lines for %d denials: %s", lines, len(denied.items()), trim(csv.body))
+	}
+	want(t, call(sys, "GET", "/api/v1/audit.csv", nil), 403, "forbidden")
+	if l := call(aud, "GET", "/api/v1/audit?action=export&entityId=audit.csv", nil).items(); len(l) != 1 || l[0]["role"] != "audit_admin" {
+		t.Errorf("the export is not audited: %v", l)
+	}
 }
