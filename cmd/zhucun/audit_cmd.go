@@ -88,7 +88,11 @@ func auditCmd(ctx context.Context, args []string, getenv func(string) string, st
 			fmt.Fprintf(stdout, "… and %d more\n", len(v.Problems)-i)
 			break
 		}
-		fmt.Fprintf(stdout, "%s: entry %s at place %d: %s\n", p.Kind, p.ID, p.Seq, p.Detail)
+		if p.ID == "" {
+			fmt.Fprintf(stdout, "%s: at place %d: %s\n", p.Kind, p.Seq, p.Detail)
+		} else {
+			fmt.Fprintf(stdout, "%s: entry %s at place %d: %s\n", p.Kind, p.ID, p.Seq, p.Detail)
+		}
 	}
 	if len(v.Problems) > 0 {
 		return fmt.Errorf("the audit trail was tampered with: %d problems in %d entries", len(v.Problems), v.Entries)

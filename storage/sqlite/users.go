@@ -280,20 +280,17 @@ func (s *Store) ListAudit(ctx context.Context, f domain.AuditFilter, p domain.Pa
 	}
 	var items []domain.AuditEntry
 	err := s.read(ctx, func(ctx context.Context, db querier) error {
-		rows, err := db.QueryContext(ctx, `SELECT id, at, user_id, role, entity, entity_id, action, request_id, town_id, addr, outcome
+		rows, err := db.QueryContext(ctx, `SELECT id, at, user_id, role, entity, entity_id, action, request_id, town_id, addr, outcome, seq, hash
 			FROM audit`+w.sql()+" ORDER BY id LIMIT ?", append(w.args, limit+1)...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var e domain.AuditEntry
-			var at int64
-			var role string
-			if err := rows.Scan(&e.ID, &at, &e.UserID, &role, &e.Entity, &e.EntityID, &e.Action, &e.RequestID, &e.TownID, &e.Addr, &e.Outcome); err != nil {
+			e, err := scanAudit(rows, true)
+			if err != nil {
 				return err
 			}
-			e.At, e.Role = fromMS(at), domain.Role(role)
 			items = append(items, e)
 		}
 		return rows.Err()

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -391,6 +392,18 @@ func testAuditChain(t *testing.T, b Backend) {
 	}
 	write(5)
 	verify("after a crash", 60)
+	// A listing gives each entry's place and seal, as the chain has them.
+	sealOf := map[string]string{}
+	_ = s.AuditChain(ctx, func(e domain.AuditEntry) error { sealOf[e.ID] = fmt.Sprint(e.Seq, e.Hash); return nil })
+	l, err := s.ListAudit(ctx, domain.AuditFilter{}, domain.Page{Limit: 100})
+	if err != nil || len(l.Items) != 60 {
+		t.Fatalf("list: %d %v", len(l.Items), err)
+	}
+	for _, e := range l.Items {
+		if e.Seq == 0 || fmt.Sprint(e.Seq, e.Hash) != sealOf[e.ID] {
+			t.Fatalf("listed entry %s at %d sealed %q, the chain has %s", e.ID, e.Seq, e.Hash, sealOf[e.ID])
+		}
+	}
 	// An entry written around the store, sealed under another key, is found.
 	other := domain.AuditVerifier{Seal: domain.AuditSeal{Key: []byte("another key")}}
 	_ = s.AuditChain(ctx, func(e domain.AuditEntry) error { other.Add(e); return nil })
