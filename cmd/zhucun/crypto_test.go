@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -154,6 +155,20 @@ func TestSwitchToNationalSuite(t *testing.T) {
 		t.Fatalf("jwt-sm2.pem: %v %v", info, err)
 	}
 	_ = srv.stop(t, syscall.SIGTERM)
+	// Each start put its security configuration in the trail.
+	cfg, err := parseConfig(newFlagSet(), nil, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	stores, err := openStores(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	starts, err := stores.db.ListAudit(t.Context(), domain.AuditFilter{Entity: "config"}, domain.Page{Limit: 10})
+	stores.close(t.Context())
+	if err != nil || len(starts.Items) != 2 || !strings.HasPrefix(starts.Items[0].EntityID, "crypto=default ") || !strings.HasPrefix(starts.Items[1].EntityID, "crypto=gm ") {
+		t.Fatalf("the starts in the trail: %+v %v", starts.Items, err)
+	}
 	var out strings.Builder
 	if err := run(t.Context(), []string{"audit", "verify"}, func(k string) string { return env[k] }, nil, &out, io.Discard); err != nil {
 		t.Fatalf("audit verify across the switch: %v\n%s", err, out.String())

@@ -41,6 +41,11 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 		return err
 	}
 	a, users := b.api, b.users
+	// The security configuration each start runs with goes in the trail,
+	// so a change of it is on record.
+	if err := users.Audit.Record(ctx, domain.System("startup"), "config", cfg.securitySummary(), "start", ""); err != nil {
+		return err
+	}
 	go sweepPhotos(ctx, b.photos, st.blobs, log)
 	go remind(ctx, b.notify, log)
 	seal, err := auditSeal(cfg)

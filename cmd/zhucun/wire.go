@@ -299,6 +299,16 @@ func userService(store Store, hasher domain.PasswordHasher, now domain.Clock) do
 		Callers: &domain.CallerCache{}}
 }
 
+// securitySummary names the security settings a start runs with.
+func (c Config) securitySummary() string {
+	roles := make([]string, len(c.SecondFactorRoles))
+	for i, r := range c.SecondFactorRoles {
+		roles[i] = string(r)
+	}
+	return fmt.Sprintf("crypto=%s second-factor=%s password-max-age=%s password-history=%d refresh-idle=%s tls=%t",
+		c.Crypto, strings.Join(roles, ","), c.PasswordMaxAge, c.PasswordHistory, c.RefreshIdle, c.TLSCertFile != "")
+}
+
 // passwordPolicy is the configured policy.
 func (c Config) passwordPolicy() domain.PasswordPolicy {
 	return domain.PasswordPolicy{MaxAge: c.PasswordMaxAge, History: c.PasswordHistory, FirstChange: c.PasswordFirstChange}
