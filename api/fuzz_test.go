@@ -41,5 +41,11 @@ func FuzzJSONBody(f *testing.F) {
 		_ = decodeJSON(body, &v)
 		var r reviewReq
 		_ = decodeJSON(body, &r)
+		var pw passwordReq
+		_ = decodeJSON(body, &pw)
+		var sf secondFactorReq
+		_ = decodeJSON(body, &sf)
+		var l loginReq
+		_ = decodeJSON(body, &l)
 	})
 }

@@ -37,13 +37,19 @@ func FuzzRequests(f *testing.F) {
 		{"POST", "/api/v1/leaves", domain.RoleCadre},
 		{"POST", "/api/v1/approvals/village/" + fx.villA1 + "/202601/submit", domain.RoleTeamLeader},
 		{"POST", "/api/v1/villages", domain.RoleTownAdmin},
-		{"POST", "/api/v1/users", domain.RoleAdmin},
-		{"PATCH", "/api/v1/users/" + fx.ids[domain.RoleCadre], domain.RoleAdmin},
+		{"POST", "/api/v1/users", domain.RoleSysAdmin},
+		{"PATCH", "/api/v1/users/" + fx.ids[domain.RoleCadre], domain.RoleSysAdmin},
 		{"POST", "/api/v1/villages/" + fx.villA1 + "/problems", domain.RoleCadre},
 		{"POST", "/api/v1/villages/" + fx.villA1 + "/targets", domain.RoleTownAdmin},
 		{"PUT", "/api/v1/assessments/" + fx.villA1 + "/2026S1", domain.RoleTownAdmin},
 		{"POST", "/api/v1/field-checks", domain.RoleTownAdmin},
 		{"POST", "/api/v1/auth/login", ""},
+		// Added after the corpus was first kept: new routes go at the end.
+		{"POST", "/api/v1/me/password", domain.RoleCadre},
+		{"POST", "/api/v1/me/second-factor", domain.RoleCadre},
+		{"POST", "/api/v1/me/second-factor/confirm", domain.RoleCadre},
+		{"POST", "/api/v1/auth/second-factor", ""},
+		{"PATCH", "/api/v1/users/" + fx.cadreBID, domain.RoleSecAdmin}, // an account no other route here uses
 	}
 	seeds := []string{
 		`{}`, `[]`, `null`, `{"id":"x"}`,
@@ -53,6 +59,8 @@ func FuzzRequests(f *testing.F) {
 		`{"from":"2026-03-02","to":"2026-03-01","reason":"x"}`,
 		`{"name":"` + string(make([]byte, 300)) + `"}`,
 		`{"notes":"\u0000"}`, `{"count":1e999}`, `{"version":"1"}`,
+		`{"currentPassword":"x","newPassword":"Abc-1234"}`, `{"ticket":"a.b.c","code":"123456"}`, `{"recoveryCode":"` + string(make([]byte, 40)) + `"}`,
+		`{"role":"sys_admin"}`, `{"disabled":true}`, `{"password":"13900000004x"}`,
 	}
 	for i := range routes {
 		for _, s := range seeds {
