@@ -6,6 +6,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"zhucun/storage/storetest"
+	"zhucun/storage/testdb"
 )
 
 // TestConformance runs the stores' suite on the MongoDB store.
@@ -32,6 +33,8 @@ func TestConformance(t *testing.T) {
 				}
 			}
 		},
+		OpenPlain:    func(t *testing.T) storetest.Store { return openNameWith(t, testdb.NewName(), nil) },
+		ReopenSealed: func(t *testing.T, s storetest.Store) storetest.Store { return reopen(t, s.(*Store)) },
 		Raw: func(t *testing.T, s storetest.Store, id string) string {
 			raw, err := s.(*Store).db.Collection(colRecords).FindOne(t.Context(), bson.D{{Key: "_id", Value: id}}).Raw()
 			if err != nil {

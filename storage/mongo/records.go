@@ -9,6 +9,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"zhucun/domain"
 	"zhucun/storage/internal/recdoc"
@@ -310,4 +311,66 @@ func (s *Store) Changes(ctx context.Context, villageIDs []string, after int64, l
 	}
 	out, err := s.recordsOf(rows)
 	return out, next, err
+}
+
+// sealedRow marks the records stored before a data key as sealed.
+type sealedRow struct {
+	ID      string `bson:"_id"`
+	Records int    `bson:"records"`
+}
+
+// sealPlainRecords seals, once, the personal fields of the records stored
+// before the store had a data key: each such record's content is rewritten
+// in place (its version and change number stay), and a marker in the meta
+// collection says it is done. It runs as the writer opens, before the
+// store takes writes.
+func (s *Store) sealPlainRecords(ctx context.Context) error {
+	if s.codec.Sealer == nil {
+		return nil
+	}
+	if _, err := findOne[sealedRow](ctx, s, colMeta, bson.D{{Key: "_id", Value: "sealed"}}); err == nil {
+		return nil
+	} else if !errors.Is(err, domain.ErrNotFound) {
+		return fmt.Errorf("seal older records: %w", err)
+	}
+	rows, err := findAll[recordRow](ctx, s, colRecords, bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: "report.names", Value: bson.D{{Key: "$exists", Value: true}}}},
+		bson.D{{Key: "report.attendeeNames", Value: bson.D{{Key: "$exists", Value: true}}}},
+		bson.D{{Key: "report.candidate.name", Value: bson.D{{Key: "$nin", Value: bson.A{"", nil}}}}},
+		bson.D{{Key: "dispute.parties", Value: bson.D{{Key: "$exists", Value: true}}}},
+	}}}, nil)
+	if err != nil {
+		return fmt.Errorf("seal older records: %w", err)
+	}
+	for _, row := range rows {
+		r := toRecord(row)
+		c, _, _, err := s.codec.Of(r)
+		if err != nil {
+			return fmt.Errorf("seal older records: %w", err)
+		}
+		set := bson.D{}
+		if c.Report != nil {
+			set = append(set, bson.E{Key: "report", Value: c.Report})
+		}
+		if c.Dispute != nil {
+			set = append(set, bson.E{Key: "dispute", Value: c.Dispute})
+		}
+		if err := s.write(ctx, func(ctx context.Context) error {
+			_, err := s.db.Collection(colRecords).UpdateOne(ctx, bson.D{{Key: "_id", Value: row.ID}}, bson.D{{Key: "$set", Value: set}})
+			return err
+		}); err != nil {
+			return fmt.Errorf("seal older records: %w", err)
+		}
+	}
+	if err := s.write(ctx, func(ctx context.Context) error {
+		_, err := s.db.Collection(colMeta).ReplaceOne(ctx, bson.D{{Key: "_id", Value: "sealed"}}, sealedRow{ID: "sealed", Records: len(rows)},
+			options.Replace().SetUpsert(true))
+		return err
+	}); err != nil {
+		return fmt.Errorf("seal older records: %w", err)
+	}
+	if len(rows) > 0 && s.log != nil {
+		s.log.Info("sealed the personal fields of older records", "records", len(rows))
+	}
+	return nil
 }

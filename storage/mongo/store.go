@@ -216,6 +216,9 @@ func Open(ctx context.Context, uri, name string, o Options) (*Store, error) {
 	if err := s.upgrade(ctx); err != nil {
 		return fail(err)
 	}
+	if err := s.sealPlainRecords(ctx); err != nil {
+		return fail(err)
+	}
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.counts.loop(s.stop) }()
 	return s, nil

@@ -37,11 +37,14 @@ func open(t *testing.T) *Store { return openName(t, testdb.NewName()) }
 
 // openName opens a database as its writer, waiting for a crashed writer's
 // lease to lapse.
-func openName(t *testing.T, name string) *Store {
+func openName(t *testing.T, name string) *Store { return openNameWith(t, name, storetest.Sealer) }
+
+// openNameWith opens a database with a data key (nil: none).
+func openNameWith(t *testing.T, name string, sealer domain.Sealer) *Store {
 	t.Helper()
 	deadline := time.Now().Add(3 * testLease)
 	for {
-		s, err := Open(t.Context(), server.URI, name, Options{LeaseTTL: testLease, Logger: testLog, AuditSeal: &storetest.Seal, Sealer: storetest.Sealer})
+		s, err := Open(t.Context(), server.URI, name, Options{LeaseTTL: testLease, Logger: testLog, AuditSeal: &storetest.Seal, Sealer: sealer})
 		var held *LeaseHeldError
 		if errors.As(err, &held) && time.Now().Before(deadline) {
 			time.Sleep(testLease / 10)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"zhucun/domain"
@@ -360,4 +361,65 @@ func (s *Store) PendingPhotos(ctx context.Context, before time.Time, limit int) 
 		return nil, fmt.Errorf("pending photos: %w", err)
 	}
 	return out, nil
+}
+
+// sealPlainRecords seals, once, the personal fields of the records stored
+// before the store had a data key: it rewrites each such record's content
+// in place (its version and change number stay: nothing about it changed
+// for its readers), and marks the store so it never looks again.
+func (s *Store) sealPlainRecords(ctx context.Context) error {
+	if s.codec.Sealer == nil {
+		return nil
+	}
+	// Every record is read at once: more time than one call gets.
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+	defer cancel()
+	var done int
+	err := s.write(ctx, func(tx *wtx) error {
+		var v string
+		switch err := tx.queryRow("SELECT value FROM store_meta WHERE key = 'sealed'").Scan(&v); {
+		case err == nil:
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		rows, err := tx.query("SELECT " + recordCols + " FROM records WHERE type IN ('report', 'dispute') AND instr(doc, '\"sealed\"') = 0")
+		if err != nil {
+			return err
+		}
+		var plain []domain.Record
+		for rows.Next() {
+			r, err := s.scanRecord(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			if r.Report != nil && (r.Report.Names != nil || r.Report.AttendeeNames != nil || r.Report.Candidate != nil) ||
+				r.Dispute != nil && r.Dispute.Parties != nil {
+				plain = append(plain, r)
+			}
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		for _, r := range plain {
+			doc, _, _, err := s.recordArgs(r)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.exec("UPDATE records SET doc = ? WHERE id = ?", doc, r.ID); err != nil {
+				return err
+			}
+		}
+		done = len(plain)
+		_, err = tx.exec("INSERT INTO store_meta (key, value) VALUES ('sealed', ?)", strconv.Itoa(len(plain)))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("seal the personal fields of older records: %w", err)
+	}
+	if done > 0 && s.log != nil {
+		s.log.Info("sealed the personal fields of older records", "records", done)
+	}
+	return nil
 }

@@ -292,11 +292,14 @@ CREATE TABLE audit_chain (
 );
 `,
 	// 3: a session keeps the factors it was opened with ('pwd' for those
-	// opened before: a password); the audit chain keeps its head.
+	// opened before: a password); the audit chain keeps its head; the
+	// store keeps what it did once (store_meta).
 	`
 ALTER TABLE refresh_tokens ADD COLUMN factors TEXT NOT NULL DEFAULT 'pwd';
 -- The audit chain's head after prunes of old entries (domain.AuditHead, JSON).
 ALTER TABLE audit_chain ADD COLUMN head TEXT NOT NULL DEFAULT '';
+-- Facts a store decides once, such as personal fields sealed (records.go).
+CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `,
 }
 

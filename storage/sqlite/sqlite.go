@@ -196,6 +196,10 @@ func Open(ctx context.Context, dir string, o Options) (*Store, error) {
 		_ = s.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
+	if err := s.sealPlainRecords(ctx); err != nil {
+		_ = s.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -11,9 +11,11 @@ import (
 
 func dirOf(s storetest.Store) string { return filepath.Dir(s.(*Store).Path()) }
 
-func open(t *testing.T, dir string) *Store {
+func open(t *testing.T, dir string) *Store { return openWith(t, dir, storetest.Sealer) }
+
+func openWith(t *testing.T, dir string, sealer domain.Sealer) *Store {
 	t.Helper()
-	s, err := Open(t.Context(), dir, Options{AuditSeal: &storetest.Seal, Sealer: storetest.Sealer})
+	s, err := Open(t.Context(), dir, Options{AuditSeal: &storetest.Seal, Sealer: sealer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,6 +52,13 @@ func TestConformance(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+		},
+		OpenPlain: func(t *testing.T) storetest.Store { return openWith(t, t.TempDir(), nil) },
+		ReopenSealed: func(t *testing.T, s storetest.Store) storetest.Store {
+			if err := s.Close(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			return open(t, dirOf(s))
 		},
 		Raw: func(t *testing.T, s storetest.Store, id string) string {
 			var doc string

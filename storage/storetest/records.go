@@ -471,3 +471,50 @@ func testPersonalFieldsSealed(t *testing.T, b Backend) {
 	}
 	check("after a restart", got)
 }
+
+// testPlainRecordsSealedOnOpen: records written before the store had a
+// data key hold their names as text; the first open with a key seals
+// them in place (version and change number kept), once.
+func testPlainRecordsSealedOnOpen(t *testing.T, b Backend) {
+	ctx := t.Context()
+	s := b.OpenPlain(t)
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	v := visit(domain.NewID(at), "v1", "t1", at, 1)
+	v.Report.Names = []string{"郭集人"}
+	d := domain.Record{ID: domain.NewID(at.Add(time.Second)), Type: domain.TypeDispute, VillageID: "v1", TownID: "t1", CreatedBy: "c1",
+		Version: 1, At: at, CreatedAt: at, UpdatedAt: at, Dispute: &domain.Dispute{IdentifiedAt: at, Category: "land",
+			Parties: []string{"东玉人"}, Description: "地界", Status: domain.DisputeIdentified}}
+	plain := visit(domain.NewID(at.Add(2*time.Second)), "v1", "t1", at, 3)
+	var before []domain.Record
+	for _, r := range []domain.Record{v, d, plain} {
+		r.Hash = r.Fingerprint()
+		r.CreateHash = r.Hash
+		got, err := s.CreateRecord(ctx, createW(r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before = append(before, got)
+	}
+	if raw := b.Raw(t, s, v.ID); !strings.Contains(raw, "郭集人") {
+		t.Fatalf("a store without a key sealed: %s", raw)
+	}
+	s = b.ReopenSealed(t, s)
+	for i, name := range []string{"郭集人", "东玉人"} {
+		if raw := b.Raw(t, s, before[i].ID); strings.Contains(raw, name) || !strings.Contains(raw, "sealed") {
+			t.Fatalf("not sealed on open: %s", raw)
+		}
+	}
+	for _, w := range before {
+		got, err := s.GetRecord(ctx, w.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Version != w.Version || got.Seq != w.Seq || got.Fingerprint() != w.Fingerprint() {
+			t.Fatalf("sealing changed the record: %+v, was %+v", got, w)
+		}
+	}
+	s = b.Reopen(t, s)
+	if got, err := s.GetRecord(ctx, v.ID); err != nil || !slices.Equal(got.Report.Names, v.Report.Names) {
+		t.Fatalf("after a reopen: %+v %v", got.Report, err)
+	}
+}

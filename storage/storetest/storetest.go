@@ -37,6 +37,10 @@ type Backend struct {
 	// Raw is a record's document as the database holds it, for the
 	// checks of what is kept encrypted.
 	Raw func(t *testing.T, s Store, id string) string
+	// OpenPlain opens a new store with no data key, as a version before
+	// keys did; ReopenSealed closes it and opens its data with the suite's key.
+	OpenPlain    func(t *testing.T) Store
+	ReopenSealed func(t *testing.T, s Store) Store
 }
 
 // Run runs the whole suite on a backend.
@@ -47,6 +51,7 @@ func Run(t *testing.T, b Backend) {
 	}{
 		{"PersonalFieldsSealed", testPersonalFieldsSealed},
 		{"AuditPrune", testAuditPrune},
+		{"PlainRecordsSealedOnOpen", testPlainRecordsSealedOnOpen},
 		{"TownsAndVillagesScoped", testTownsAndVillagesScoped},
 		{"UsersScopeByTownArray", testUsersScopeByTownArray},
 		{"SessionMarkers", testSessionMarkers},

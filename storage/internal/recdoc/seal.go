@@ -12,8 +12,8 @@ import (
 // names of the villagers and party members visited, of a meeting's
 // attendees, of a dispute's parties, and a reserve candidate's name,
 // birth year, gender and education. What lists filter and count by stays
-// plain. Content stored before a sealer was set is read as it is, and
-// sealed when it is next written.
+// plain. Content stored before a sealer was set is read as it is; the
+// stores seal it in place the first time they open with a sealer.
 type Codec struct {
 	Sealer domain.Sealer
 }
