@@ -77,6 +77,7 @@ type Services struct {
 	Approvals   domain.ApprovalService
 	Leaves      domain.LeaveService
 	Notify      domain.NotifyService
+	Feedback    domain.FeedbackService
 	// Ready reports whether the backing stores answer.
 	Ready func(ctx context.Context) error
 	Now   domain.Clock

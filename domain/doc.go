@@ -30,6 +30,7 @@ type Store interface {
 	LedgerSource
 	ApprovalStore
 	LeaveStore
+	FeedbackStore
 	NotificationStore
 	Close(ctx context.Context) error
 }

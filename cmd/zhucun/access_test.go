@@ -72,6 +72,28 @@ func accessTable() map[string]acCase {
 		"POST /api/v1/auth/second-factor": {in: func(*fixture, domain.Role) req {
 			return req{method: "POST", path: "/api/v1/auth/second-factor", body: map[string]any{"ticket": "x", "code": "123456"}}
 		}, okIn: []int{401}},
+		// Every role sends its own; only the department answers.
+		"POST /api/v1/feedback": {in: func(f *fixture, r domain.Role) req {
+			return req{method: "POST", path: "/api/v1/feedback", body: map[string]any{"id": domain.NewID(time.Now()), "kind": "suggestion", "text": "建议" + string(r)}}
+		}},
+		"GET /api/v1/feedback": {in: get("/api/v1/feedback"), listCheck: func(t *testing.T, f *fixture, role domain.Role, r *resp) {
+			for _, it := range r.items() {
+				if role != domain.RoleAdmin && it["userId"] != f.ids[role] {
+					t.Errorf("%s lists the feedback of %v", role, it["userId"])
+				}
+			}
+		}},
+		"GET /api/v1/feedback/:id": {
+			in: func(f *fixture, r domain.Role) req {
+				return req{method: "GET", path: "/api/v1/feedback/" + f.feedback[r]}
+			},
+			out: func(f *fixture, r domain.Role) req {
+				return req{method: "GET", path: "/api/v1/feedback/" + f.feedback[domain.RoleAdmin]}
+			},
+		},
+		"POST /api/v1/feedback/:id/answer": {in: func(f *fixture, _ domain.Role) req {
+			return req{method: "POST", path: "/api/v1/feedback/" + f.feedback[domain.RoleCadre] + "/answer", body: map[string]any{"answer": "已收到"}}
+		}},
 		"GET /api/v1/me/notifications":              {in: get("/api/v1/me/notifications")},
 		"GET /api/v1/me/notifications/unread-count": {in: get("/api/v1/me/notifications/unread-count")},
 		"POST /api/v1/me/notifications/read": {in: func(*fixture, domain.Role) req {
@@ -801,6 +823,12 @@ func TestAccessControl(t *testing.T) {
 	e := newEnv(t)
 	f := e.fixture(t)
 	f.c = e.campaignFixture(t, f)
+	f.feedback = map[domain.Role]string{}
+	for _, r := range domain.Roles {
+		id := domain.NewID(e.clock.Now())
+		want(t, e.do(t, req{method: "POST", path: "/api/v1/feedback", token: f.tokens[r], body: map[string]any{"id": id, "kind": "complaint", "text": "投诉" + string(r)}}), 201)
+		f.feedback[r] = id
+	}
 	table := accessTable()
 	routes := e.api.Routes()
 	if len(routes) < 20 {

@@ -393,6 +393,8 @@ type fixture struct {
 	adminPhone, adminPass  string
 	phones                 map[domain.Role]string
 	c                      *campaignFixture // set by tests that build it
+	// feedback is one complaint or suggestion each role sent (access tests).
+	feedback map[domain.Role]string
 	// blobURL signs a link to a stored object as the photo service does.
 	blobURL func(key string) string
 }

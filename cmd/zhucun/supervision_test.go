@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -475,4 +476,62 @@ func TestOnPostFromPhotos(t *testing.T) {
 		t.Fatalf("a photo taken in the village: %v; %v days on %s, %v today", near.json["onPost"], onPost(day), day, onPost(today))
 	}
 	e.verified(t, "photos")
+}
+
+// TestFeedback: any account sends a complaint or suggestion (投诉建议) once
+// per id, sees its own and the answer; the department sees all and
+// answers; nobody else reads or answers it.
+func TestFeedback(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture(t)
+	cadre, admin, townAdmin := f.tokens[domain.RoleCadre], f.tokens[domain.RoleAdmin], f.tokens[domain.RoleTownAdmin]
+	id := domain.NewID(e.clock.Now())
+	body := map[string]any{"id": id, "kind": "complaint", "topic": "system", "text": "离线时照片上传失败后没有提示"}
+	sent := e.do(t, req{method: "POST", path: "/api/v1/feedback", token: cadre, body: body})
+	want(t, sent, 201)
+	if sent.str("state") != "open" || sent.str("userId") != f.ids[domain.RoleCadre] || sent.str("role") != "cadre" {
+		t.Fatalf("sent: %s", sent.body)
+	}
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/feedback", token: cadre, body: body}), 200) // a resend
+	body["text"] = "另一条"
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/feedback", token: cadre, body: body}), 409, "id_conflict")
+	for _, bad := range []map[string]any{
+		{"id": domain.NewID(e.clock.Now()), "kind": "praise", "text": "x"},
+		{"id": domain.NewID(e.clock.Now()), "kind": "suggestion", "text": "   "},
+		{"id": "not-a-uuid", "kind": "suggestion", "text": "x"},
+		{"id": domain.NewID(e.clock.Now()), "kind": "suggestion", "text": strings.Repeat("长", 2001)},
+	} {
+		want(t, e.do(t, req{method: "POST", path: "/api/v1/feedback", token: cadre, body: bad}), 422, "validation_failed")
+	}
+	// The system administrator sends one too; the audit administrator as well.
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/feedback", token: f.tokens[domain.RoleSysAdmin],
+		body: map[string]any{"id": domain.NewID(e.clock.Now()), "kind": "suggestion", "text": "账号导入希望支持模板"}}), 201)
+	// Each sees its own; the department sees all.
+	if l := e.do(t, req{method: "GET", path: "/api/v1/feedback", token: cadre}).items(); len(l) != 1 || l[0]["id"] != id {
+		t.Fatalf("the cadre's list: %v", l)
+	}
+	if l := e.do(t, req{method: "GET", path: "/api/v1/feedback", token: townAdmin}).items(); len(l) != 0 {
+		t.Fatalf("the town admin lists others' feedback: %v", l)
+	}
+	want(t, e.do(t, req{method: "GET", path: "/api/v1/feedback/" + id, token: townAdmin}), 404, "not_found")
+	if l := e.do(t, req{method: "GET", path: "/api/v1/feedback?state=open", token: admin}).items(); len(l) != 2 {
+		t.Fatalf("the department's open list: %v", l)
+	}
+	want(t, e.do(t, req{method: "GET", path: "/api/v1/feedback?state=maybe", token: admin}), 422, "invalid_query")
+	// Only the department answers.
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/feedback/" + id + "/answer", token: townAdmin, body: map[string]any{"answer": "x"}}), 403, "forbidden")
+	want(t, e.do(t, req{method: "POST", path: "/api/v1/feedback/" + id + "/answer", token: admin, body: map[string]any{"answer": " "}}), 422)
+	ans := e.do(t, req{method: "POST", path: "/api/v1/feedback/" + id + "/answer", token: admin, body: map[string]any{"answer": "已转交技术组，下一版修复"}})
+	want(t, ans, 200)
+	got := e.do(t, req{method: "GET", path: "/api/v1/feedback/" + id, token: cadre})
+	if got.str("state") != "answered" || got.str("answer") != "已转交技术组，下一版修复" || got.str("answeredBy") != f.ids[domain.RoleAdmin] {
+		t.Fatalf("the cadre reads the answer: %s", got.body)
+	}
+	again := e.do(t, req{method: "POST", path: "/api/v1/feedback/" + id + "/answer", token: admin, body: map[string]any{"answer": "已转交技术组，下一版修复"}})
+	if again.json["version"] != ans.json["version"] {
+		t.Fatalf("the same answer again changed it: %v → %v", ans.json["version"], again.json["version"])
+	}
+	if l := e.do(t, req{method: "GET", path: "/api/v1/audit?entity=feedback", token: f.tokens[domain.RoleAuditAdmin]}).items(); len(l) != 3 {
+		t.Fatalf("feedback audit entries: %v", l)
+	}
 }

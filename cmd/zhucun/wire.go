@@ -378,6 +378,7 @@ func build(cfg Config, d deps) (built, error) {
 		Reviews:   domain.ReviewService{Records: d.store, Audit: audit, Locks: approvals, Notes: notify, Now: d.now, Loc: cfg.TZ},
 		Approvals: approvals,
 		Leaves:    domain.LeaveService{Store: d.store, Audit: audit, Notes: notify, Now: d.now, Loc: cfg.TZ},
+		Feedback:  domain.FeedbackService{Store: d.store, Audit: audit, Now: d.now},
 		Notify:    notify,
 		Stats:     stats,
 		Exports:   domain.ExportService{Stats: stats, Field: field, Catalogues: d.store},

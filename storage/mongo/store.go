@@ -302,6 +302,8 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			{Keys: bson.D{{Key: "rule", Value: 1}, {Key: "item", Value: 1}}, Options: options.Index().SetName("item")},
 			{Keys: bson.D{{Key: "push", Value: 1}, {Key: "pushNext", Value: 1}}, Options: options.Index().SetName("push")}},
 		colWeChat: {{Keys: bson.D{{Key: "userId", Value: 1}}, Options: options.Index().SetName("user")}},
+		colFeedback: {{Keys: bson.D{{Key: "userId", Value: 1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("user")},
+			{Keys: bson.D{{Key: "state", Value: 1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("state")}},
 		colLeaves: {{Keys: bson.D{{Key: "cadreId", Value: 1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("cadre")}, {Keys: bson.D{{Key: "state", Value: 1}, {Key: "to", Value: 1}}, Options: options.Index().SetName("state_to")}},
 	}
 	// One createIndexes call per index: FerretDB 1.24 drops the connection

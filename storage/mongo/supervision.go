@@ -16,6 +16,7 @@ import (
 var (
 	_ domain.ApprovalStore = (*Store)(nil)
 	_ domain.LeaveStore    = (*Store)(nil)
+	_ domain.FeedbackStore = (*Store)(nil)
 )
 
 const (

@@ -293,13 +293,22 @@ CREATE TABLE audit_chain (
 `,
 	// 3: a session keeps the factors it was opened with ('pwd' for those
 	// opened before: a password); the audit chain keeps its head; the
-	// store keeps what it did once (store_meta).
+	// store keeps what it did once (store_meta); complaints and suggestions.
 	`
 ALTER TABLE refresh_tokens ADD COLUMN factors TEXT NOT NULL DEFAULT 'pwd';
 -- The audit chain's head after prunes of old entries (domain.AuditHead, JSON).
 ALTER TABLE audit_chain ADD COLUMN head TEXT NOT NULL DEFAULT '';
 -- Facts a store decides once, such as personal fields sealed (records.go).
 CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+-- Complaints and suggestions (投诉建议), and their answers.
+CREATE TABLE feedback (
+  id      TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  state   TEXT NOT NULL,
+  doc     TEXT NOT NULL
+);
+CREATE INDEX feedback_user ON feedback(user_id, id);
+CREATE INDEX feedback_state ON feedback(state, id);
 `,
 }
 

@@ -11,6 +11,7 @@ import (
 var (
 	_ domain.ApprovalStore = (*Store)(nil)
 	_ domain.LeaveStore    = (*Store)(nil)
+	_ domain.FeedbackStore = (*Store)(nil)
 )
 
 // PutApproval stores a if the stored version is a.Version-1 (none for 1).

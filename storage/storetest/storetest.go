@@ -52,6 +52,7 @@ func Run(t *testing.T, b Backend) {
 		{"PersonalFieldsSealed", testPersonalFieldsSealed},
 		{"AuditPrune", testAuditPrune},
 		{"PlainRecordsSealedOnOpen", testPlainRecordsSealedOnOpen},
+		{"Feedback", testFeedback},
 		{"TownsAndVillagesScoped", testTownsAndVillagesScoped},
 		{"UsersScopeByTownArray", testUsersScopeByTownArray},
 		{"SessionMarkers", testSessionMarkers},

@@ -477,3 +477,56 @@ func testAuditPrune(t *testing.T, b Backend) {
 		t.Fatalf("a second prune: %d %v", n, err)
 	}
 }
+
+// testFeedback: complaints and suggestions are created once per id (a
+// resend answers the stored one), replaced by version, and listed newest
+// first by sender and state, page by page.
+func testFeedback(t *testing.T, b Backend) {
+	ctx := t.Context()
+	s := b.Open(t)
+	at := time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
+	var ids []string
+	for i := range 5 {
+		user := "u1"
+		if i%2 == 1 {
+			user = "u2"
+		}
+		f := domain.Feedback{ID: domain.NewID(at.Add(time.Duration(i) * time.Minute)), Kind: domain.FeedbackSuggestion, Topic: domain.FeedbackSystem,
+			Text: fmt.Sprintf("建议%d", i), UserID: user, State: domain.FeedbackOpen, CreatedAt: at, UpdatedAt: at, Version: 1}
+		if _, err := s.CreateFeedback(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, f.ID)
+	}
+	f, err := s.GetFeedback(ctx, ids[0])
+	if err != nil || f.Text != "建议0" {
+		t.Fatalf("get: %+v %v", f, err)
+	}
+	again := f
+	again.Text = "另一条"
+	if stored, err := s.CreateFeedback(ctx, again); !errors.Is(err, domain.ErrDuplicate) || stored.Text != "建议0" {
+		t.Fatalf("a second create of one id: %+v %v", stored, err)
+	}
+	ans := at.Add(time.Hour)
+	f.State, f.Answer, f.AnsweredAt, f.Version = domain.FeedbackAnswered, "已处理", &ans, 2
+	if err := s.ReplaceFeedback(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReplaceFeedback(ctx, f); !errors.Is(err, domain.ErrStale) {
+		t.Fatalf("a stale replace: %v", err)
+	}
+	if got, _ := s.GetFeedback(ctx, ids[0]); got.Answer != "已处理" || got.AnsweredAt == nil || !got.AnsweredAt.Equal(ans) {
+		t.Fatalf("after the answer: %+v", got)
+	}
+	l, err := s.ListFeedback(ctx, domain.FeedbackFilter{UserID: "u1"}, domain.Page{Limit: 2})
+	if err != nil || len(l.Items) != 2 || l.Items[0].ID != ids[4] || l.Next == "" {
+		t.Fatalf("u1's first page: %+v %v", l, err)
+	}
+	l, err = s.ListFeedback(ctx, domain.FeedbackFilter{UserID: "u1"}, domain.Page{Limit: 2, After: l.Next})
+	if err != nil || len(l.Items) != 1 || l.Items[0].ID != ids[0] {
+		t.Fatalf("u1's second page: %+v %v", l, err)
+	}
+	if l, _ := s.ListFeedback(ctx, domain.FeedbackFilter{State: domain.FeedbackOpen}, domain.Page{}); len(l.Items) != 4 {
+		t.Fatalf("open: %d", len(l.Items))
+	}
+}
