@@ -119,6 +119,7 @@ type CampaignStore interface {
 
 // CampaignService runs rounds: evaluation, ranking and selection.
 type CampaignService struct {
+	IDs        IDs // ids of what it creates; nil: NewID
 	Store      CampaignStore
 	Org        OrgStore
 	Catalogues CatalogueStore
@@ -192,7 +193,7 @@ func (s CampaignService) Create(ctx context.Context, c Caller, in CampaignInput)
 		return Campaign{}, err
 	}
 	now := s.Now()
-	cp.ID, cp.CreatedAt, cp.UpdatedAt = NewID(now), now, now
+	cp.ID, cp.CreatedAt, cp.UpdatedAt = s.IDs.New(now), now, now
 	if err := s.Store.InsertCampaign(ctx, cp); err != nil {
 		return Campaign{}, fmt.Errorf("create campaign: %w", err)
 	}
@@ -513,7 +514,7 @@ func alreadySelected() error {
 
 func (s CampaignService) addNote(ctx context.Context, c Caller, sel Selection, n NoteInput) (SelectionNote, error) {
 	now := s.Now()
-	note := SelectionNote{ID: NewID(now), CampaignID: sel.CampaignID, VillageID: sel.VillageID, TownID: sel.TownID,
+	note := SelectionNote{ID: s.IDs.New(now), CampaignID: sel.CampaignID, VillageID: sel.VillageID, TownID: sel.TownID,
 		Source: n.Source, Text: strings.TrimSpace(n.Text), By: c.UserID, CreatedAt: now}
 	if err := s.Store.InsertSelectionNote(ctx, note); err != nil {
 		return SelectionNote{}, fmt.Errorf("add selection note: %w", err)

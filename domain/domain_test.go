@@ -123,3 +123,26 @@ func TestParseWeek(t *testing.T) {
 		}
 	}
 }
+
+// SeededIDs makes the same valid, time-ordered ids on every run; another
+// seed makes others.
+func TestSeededIDs(t *testing.T) {
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	gen := func(seed string) []string {
+		ids := SeededIDs(seed)
+		out := make([]string, 5)
+		for i := range out {
+			out[i] = ids.New(at.Add(time.Duration(i) * time.Millisecond))
+		}
+		return out
+	}
+	a, b, c := gen("demo"), gen("demo"), gen("other")
+	for i := range a {
+		if a[i] != b[i] || a[i] == c[i] || !ValidID(a[i]) || a[i][14] != '7' || i > 0 && a[i] <= a[i-1] {
+			t.Fatalf("ids %v %v %v", a, b, c)
+		}
+	}
+	if IDs(nil).New(at) == IDs(nil).New(at) {
+		t.Fatal("the zero IDs repeats")
+	}
+}

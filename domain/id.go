@@ -2,7 +2,10 @@ package domain
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
+	"sync"
 	"time"
 )
 
@@ -12,6 +15,11 @@ import (
 func NewID(now time.Time) string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return uuid7(now, b)
+}
+
+// uuid7 stamps the time and the version and variant bits into b.
+func uuid7(now time.Time, b [16]byte) string {
 	ms := uint64(now.UnixMilli())
 	b[0] = byte(ms >> 40)
 	b[1] = byte(ms >> 32)
@@ -32,6 +40,41 @@ func NewID(now time.Time) string {
 	s[23] = '-'
 	hex.Encode(s[24:], b[10:])
 	return string(s[:])
+}
+
+// IDs makes the ids of what the services create. The zero IDs is NewID;
+// SeededIDs makes the same ids on every run, for data that must come out
+// the same (the demo district).
+type IDs func(now time.Time) string
+
+// New returns a new id.
+func (f IDs) New(now time.Time) string {
+	if f == nil {
+		return NewID(now)
+	}
+	return f(now)
+}
+
+// SeededIDs is a source of UUIDv7 ids whose random bits are the SHA-256 of
+// the seed and a counter: with a clock that is the same on every run, so
+// are the ids. Safe for concurrent use; not for ids anyone must not guess.
+func SeededIDs(seed string) IDs {
+	var mu sync.Mutex
+	var n uint64
+	return func(now time.Time) string {
+		mu.Lock()
+		n++
+		c := n
+		mu.Unlock()
+		h := sha256.New()
+		h.Write([]byte(seed))
+		var buf [8]byte
+		binary.BigEndian.PutUint64(buf[:], c)
+		h.Write(buf[:])
+		var b [16]byte
+		copy(b[:], h.Sum(nil))
+		return uuid7(now, b)
+	}
 }
 
 // ValidID reports whether s is a canonical lower-case UUID of any version:

@@ -147,7 +147,7 @@ func (s OrgService) ImportVillages(ctx context.Context, c Caller, rows []ImportR
 			}
 			continue
 		}
-		v := Village{ID: NewID(now), Name: r.Village, TownID: t.ID, Kind: kinds[i], Code: r.Code, CreatedAt: now, UpdatedAt: now}
+		v := Village{ID: s.IDs.New(now), Name: r.Village, TownID: t.ID, Kind: kinds[i], Code: r.Code, CreatedAt: now, UpdatedAt: now}
 		if err := s.Store.InsertVillage(ctx, v); err != nil {
 			return res, fmt.Errorf("import villages: row %d: %w", r.Line, err)
 		}

@@ -93,6 +93,7 @@ const (
 
 // OrgService manages the org registry.
 type OrgService struct {
+	IDs   IDs // ids of what it creates; nil: NewID
 	Store OrgStore
 	Audit Auditor
 	Now   Clock
@@ -129,7 +130,7 @@ func (s OrgService) CreateTown(ctx context.Context, c Caller, in TownInput) (Tow
 		return Town{}, err
 	}
 	now := s.Now()
-	t := Town{ID: NewID(now), Name: in.Name, Code: in.Code, CreatedAt: now, UpdatedAt: now}
+	t := Town{ID: s.IDs.New(now), Name: in.Name, Code: in.Code, CreatedAt: now, UpdatedAt: now}
 	if err := s.Store.InsertTown(ctx, t); err != nil {
 		if errors.Is(err, ErrDuplicate) {
 			return Town{}, takenErr("name", "a town with this name already exists")
@@ -260,7 +261,7 @@ func (s OrgService) CreateVillage(ctx context.Context, c Caller, in VillageInput
 		return Village{}, err
 	}
 	now := s.Now()
-	vil := Village{ID: NewID(now), Name: in.Name, TownID: in.TownID, Kind: kind, Code: in.Code, Location: in.Location, CreatedAt: now, UpdatedAt: now}
+	vil := Village{ID: s.IDs.New(now), Name: in.Name, TownID: in.TownID, Kind: kind, Code: in.Code, Location: in.Location, CreatedAt: now, UpdatedAt: now}
 	if err := s.Store.InsertVillage(ctx, vil); err != nil {
 		if errors.Is(err, ErrDuplicate) {
 			return Village{}, takenErr("name", "this town already has a village with this name")

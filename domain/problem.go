@@ -80,6 +80,7 @@ type ProblemStore interface {
 // LedgerService keeps the rectification ledger of selected villages:
 // problem lists and target items.
 type LedgerService struct {
+	IDs        IDs // ids of what it creates; nil: NewID
 	Problems   ProblemStore
 	Targets    TargetStore
 	Teams      TeamStore
@@ -208,7 +209,7 @@ func (s LedgerService) CreateProblem(ctx context.Context, c Caller, villageID st
 		return Problem{}, err
 	}
 	now := s.Now()
-	p.ID, p.CreatedBy, p.CreatedAt, p.UpdatedAt, p.Version = NewID(now), c.UserID, now, now, 1
+	p.ID, p.CreatedBy, p.CreatedAt, p.UpdatedAt, p.Version = s.IDs.New(now), c.UserID, now, now, 1
 	if err := s.Problems.InsertProblem(ctx, p); err != nil {
 		return Problem{}, fmt.Errorf("create problem: %w", err)
 	}

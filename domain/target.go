@@ -163,7 +163,7 @@ func (s LedgerService) CreateTarget(ctx context.Context, c Caller, villageID str
 		return Target{}, err
 	}
 	now := s.Now()
-	t.ID, t.CreatedBy, t.CreatedAt, t.UpdatedAt, t.Version = NewID(now), c.UserID, now, now, 1
+	t.ID, t.CreatedBy, t.CreatedAt, t.UpdatedAt, t.Version = s.IDs.New(now), c.UserID, now, now, 1
 	if err := s.Targets.InsertTarget(ctx, t); err != nil {
 		return Target{}, fmt.Errorf("create target: %w", err)
 	}
@@ -256,7 +256,7 @@ func (s LedgerService) AddProgress(ctx context.Context, c Caller, targetID strin
 		return Progress{}, Target{}, err
 	}
 	now := s.Now()
-	pr := Progress{ID: NewID(now), TargetID: t.ID, VillageID: t.VillageID, TownID: t.TownID, Date: in.Date,
+	pr := Progress{ID: s.IDs.New(now), TargetID: t.ID, VillageID: t.VillageID, TownID: t.TownID, Date: in.Date,
 		Percent: *in.Percent, Note: in.Note, By: c.UserID, CreatedAt: now}
 	if err := s.Targets.InsertProgress(ctx, pr); err != nil {
 		return Progress{}, Target{}, fmt.Errorf("add progress: %w", err)

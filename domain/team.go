@@ -107,6 +107,7 @@ type TeamStore interface {
 
 // TeamService manages units and teams.
 type TeamService struct {
+	IDs       IDs // ids of what it creates; nil: NewID
 	Store     TeamStore
 	Campaigns CampaignStore
 	Org       OrgStore
@@ -153,7 +154,7 @@ func (s TeamService) CreateUnit(ctx context.Context, c Caller, in UnitInput) (Un
 		return Unit{}, err
 	}
 	now := s.Now()
-	u.ID, u.CreatedAt, u.UpdatedAt = NewID(now), now, now
+	u.ID, u.CreatedAt, u.UpdatedAt = s.IDs.New(now), now, now
 	if err := s.Store.InsertUnit(ctx, u); errors.Is(err, ErrDuplicate) {
 		return Unit{}, takenErr("name", "a unit with this name already exists")
 	} else if err != nil {
@@ -306,7 +307,7 @@ func (s TeamService) CreateTeam(ctx context.Context, c Caller, in TeamInput) (Te
 		return Team{}, err
 	}
 	now := s.Now()
-	t.ID, t.CreatedAt, t.UpdatedAt, t.Version = NewID(now), now, now, 1
+	t.ID, t.CreatedAt, t.UpdatedAt, t.Version = s.IDs.New(now), now, now, 1
 	defer s.Callers.Changed()
 	if err := s.Store.InsertTeam(ctx, t); errors.Is(err, ErrDuplicate) {
 		return Team{}, &Error{Kind: KindConflict, Code: "team_exists", Message: "this village already has a team in this campaign",
@@ -562,6 +563,7 @@ type TrainingStore interface {
 
 // TrainingService records trainings.
 type TrainingService struct {
+	IDs   IDs // ids of what it creates; nil: NewID
 	Store TrainingStore
 	Users UserStore
 	Audit Auditor
@@ -606,7 +608,7 @@ func (s TrainingService) Create(ctx context.Context, c Caller, t Training) (Trai
 		return Training{}, err
 	}
 	now := s.Now()
-	t.ID, t.CreatedBy, t.CreatedAt = NewID(now), c.UserID, now
+	t.ID, t.CreatedBy, t.CreatedAt = s.IDs.New(now), c.UserID, now
 	if t.ParticipantIDs == nil {
 		t.ParticipantIDs = []string{}
 	}

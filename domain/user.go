@@ -70,6 +70,7 @@ func ValidPhone(s string) bool { return phoneRE.MatchString(s) }
 
 // UserService manages accounts.
 type UserService struct {
+	IDs    IDs // ids of what it creates; nil: NewID
 	Store  UserStore
 	Org    OrgStore
 	Teams  TeamStore // units for unitId, and team membership for scope
@@ -304,7 +305,7 @@ func (s UserService) create(ctx context.Context, c Caller, in UserInput, byOther
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
 	now := s.Now()
-	u.ID, u.CreatedAt, u.UpdatedAt = NewID(now), now, now
+	u.ID, u.CreatedAt, u.UpdatedAt = s.IDs.New(now), now, now
 	s.Policy.setPassword(&u, hash, now, byOther)
 	// Two people make a privileged account: the system administrator
 	// creates it, a security administrator unlocks it.

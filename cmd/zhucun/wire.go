@@ -279,6 +279,7 @@ type deps struct {
 	log    *slog.Logger
 	secret []byte
 	sealer domain.Sealer    // nil: second-factor secrets kept as they are (tests of other things)
+	ids    domain.IDs       // nil: random ids (NewID); the demo's are seeded
 	signer *api.TokenSigner // nil: HS256 with secret
 	phone  domain.ThrottlePolicy
 	addr   domain.ThrottlePolicy
@@ -317,7 +318,7 @@ func (c Config) passwordPolicy() domain.PasswordPolicy {
 // build wires the domain services and the HTTP layer.
 func build(cfg Config, d deps) (built, error) {
 	users := userService(d.store, d.hasher, d.now)
-	users.Policy = cfg.passwordPolicy()
+	users.Policy, users.IDs = cfg.passwordPolicy(), d.ids
 	audit := users.Audit
 	dummy, err := d.hasher.Hash(hex.EncodeToString([]byte(time.Now().String())))
 	if err != nil {
@@ -333,7 +334,7 @@ func build(cfg Config, d deps) (built, error) {
 	if err := catalogues.Seed(context.Background()); err != nil {
 		return built{}, err
 	}
-	ledger := domain.LedgerService{Problems: d.store, Targets: d.store, Teams: d.store, Campaigns: d.store, Org: d.store,
+	ledger := domain.LedgerService{IDs: d.ids, Problems: d.store, Targets: d.store, Teams: d.store, Campaigns: d.store, Org: d.store,
 		Catalogues: d.store, Audit: audit, Now: d.now, Loc: cfg.TZ, Photos: d.store, Records: d.store}
 	photos := domain.PhotoService{Records: d.store, Pending: d.store, Index: d.store, Org: d.store, Blobs: d.blobs,
 		Inspect: media.Inspector(cfg.TZ), Audit: audit, Now: d.now, MaxBytes: cfg.PhotoMaxBytes,
@@ -365,14 +366,14 @@ func build(cfg Config, d deps) (built, error) {
 		CORSOrigins: cfg.CORSOrigins, ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxy,
 		TLS: cfg.TLSCertFile != "", Spec: zhucun.OpenAPI, Logger: d.log,
 	}, api.Services{
-		Org:   domain.OrgService{Store: d.store, Audit: audit, Now: d.now},
+		Org:   domain.OrgService{IDs: d.ids, Store: d.store, Audit: audit, Now: d.now},
 		Users: users, Auth: auth, Audit: audit, Ready: ready, Now: d.now, Photos: photos,
 		Catalogues: catalogues,
-		Campaigns:  domain.CampaignService{Store: d.store, Org: d.store, Catalogues: d.store, Audit: audit, Now: d.now},
+		Campaigns:  domain.CampaignService{IDs: d.ids, Store: d.store, Org: d.store, Catalogues: d.store, Audit: audit, Now: d.now},
 		Ledger:     ledger,
-		Teams: domain.TeamService{Store: d.store, Campaigns: d.store, Org: d.store, Users: d.store, Problems: d.store, Callers: users.Callers,
+		Teams: domain.TeamService{IDs: d.ids, Store: d.store, Campaigns: d.store, Org: d.store, Users: d.store, Problems: d.store, Callers: users.Callers,
 			Catalogue: d.store, Audit: audit, Now: d.now},
-		Trainings: domain.TrainingService{Store: d.store, Users: d.store, Audit: audit, Now: d.now},
+		Trainings: domain.TrainingService{IDs: d.ids, Store: d.store, Users: d.store, Audit: audit, Now: d.now},
 		Field:     field,
 		OnPost:    domain.OnPostService{Plans: d.store, Users: users, Stats: d.store, Leaves: d.store, Now: d.now, Loc: cfg.TZ},
 		Reviews:   domain.ReviewService{Records: d.store, Audit: audit, Locks: approvals, Notes: notify, Now: d.now, Loc: cfg.TZ},
