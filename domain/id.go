@@ -55,13 +55,14 @@ func (f IDs) New(now time.Time) string {
 	return f(now)
 }
 
-// SeededIDs is a source of UUIDv7 ids whose random bits are the SHA-256 of
-// the seed and a counter: with a clock that is the same on every run, so
-// are the ids. Safe for concurrent use; not for ids anyone must not guess.
-func SeededIDs(seed string) IDs {
+// SeededIDs is a source of UUIDv7 ids that are the same on every run: the
+// n-th id's time is epoch plus n milliseconds (whatever the clock says) and
+// its random bits are the SHA-256 of the seed and n. Safe for concurrent
+// use; not for ids anyone must not guess.
+func SeededIDs(seed string, epoch time.Time) IDs {
 	var mu sync.Mutex
 	var n uint64
-	return func(now time.Time) string {
+	return func(time.Time) string {
 		mu.Lock()
 		n++
 		c := n
@@ -73,7 +74,7 @@ func SeededIDs(seed string) IDs {
 		h.Write(buf[:])
 		var b [16]byte
 		copy(b[:], h.Sum(nil))
-		return uuid7(now, b)
+		return uuid7(epoch.Add(time.Duration(c)*time.Millisecond), b)
 	}
 }
 

@@ -44,6 +44,7 @@ commands:
   audit verify   check the audit trail's chain of seals: any entry changed, removed or inserted (server stopped)
   audit prune -before YYYY-MM-DD
                  remove audit entries older than that date (180 days at least) as one verified segment
+  demo           build the source report's district into an empty data directory (towns, villages, the round, ledgers, units, accounts)
   backup FILE    write a consistent copy of the embedded database, also while the server runs
   restore FILE   put such a copy back in place of the embedded database (server stopped)
   version        print the version
@@ -79,6 +80,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return backupCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "audit":
 		return auditCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "demo":
+		return demoCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "restore":
 		return restoreCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "healthcheck":

@@ -289,6 +289,7 @@ type deps struct {
 // built is the wired server and the services its caller drives.
 type built struct {
 	api    *api.API
+	svc    api.Services
 	users  domain.UserService
 	photos domain.PhotoService
 	notify domain.NotifyService
@@ -360,12 +361,7 @@ func build(cfg Config, d deps) (built, error) {
 		}
 		return d.blobs.Ping(ctx)
 	}
-	a := api.New(api.Config{
-		Location: cfg.TZ,
-		Version:  buildVersion(), JWTSecret: d.secret, Signer: d.signer, AccessTTL: cfg.AccessTTL,
-		CORSOrigins: cfg.CORSOrigins, ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxy,
-		TLS: cfg.TLSCertFile != "", Spec: zhucun.OpenAPI, Logger: d.log,
-	}, api.Services{
+	svc := api.Services{
 		Org:   domain.OrgService{IDs: d.ids, Store: d.store, Audit: audit, Now: d.now},
 		Users: users, Auth: auth, Audit: audit, Ready: ready, Now: d.now, Photos: photos,
 		Catalogues: catalogues,
@@ -387,14 +383,20 @@ func build(cfg Config, d deps) (built, error) {
 			Thresholds: domain.LightThresholds{Green: cfg.LightGreen, Yellow: cfg.LightYellow}},
 		FieldChecks: domain.FieldCheckService{Store: d.store, Org: d.store, Photos: d.store, Records: d.store, Audit: audit,
 			Now: d.now, Loc: cfg.TZ},
-	})
+	}
+	a := api.New(api.Config{
+		Location: cfg.TZ,
+		Version:  buildVersion(), JWTSecret: d.secret, Signer: d.signer, AccessTTL: cfg.AccessTTL,
+		CORSOrigins: cfg.CORSOrigins, ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxy,
+		TLS: cfg.TLSCertFile != "", Spec: zhucun.OpenAPI, Logger: d.log,
+	}, svc)
 	// A MongoDB writer that takes its lease back after losing it drops what
 	// the services keep in memory: another writer may have changed it.
 	if st, ok := d.store.(interface{ OnRetaken(func()) }); ok {
 		st.OnRetaken(users.Callers.Changed)
 		st.OnRetaken(approvals.Cache.Changed)
 	}
-	return built{api: a, users: users, photos: photos, notify: notify}, nil
+	return built{api: a, svc: svc, users: users, photos: photos, notify: notify}, nil
 }
 
 // hmacKey derives a key for one purpose from the server secret.
