@@ -4,13 +4,18 @@
 // with a fixed clock and seeded ids (domain.SeededIDs), it makes the same
 // ids and numbers every time.
 //
-// What it builds so far: the 10 towns and 602 villages with their
-// positions, the round's 602 evaluations ranked to 90 candidates and 45
-// selections (25 district, 20 town level, the villages the report names
-// among the district ones), the 79 problems of the 25 district-level
-// villages over the 8 aspects, the 364 target items over the 6 domains and
-// 11 tasks, the 34 dispatching units, and the accounts of the department,
-// the town admins and the three administrators.
+// What it builds: the 10 towns and 602 villages with their positions, the
+// round's 602 evaluations ranked to 90 candidates and 45 selections (25
+// district, 20 town level, the villages the report names among the
+// district ones), the 79 problems of the 25 district-level villages over
+// the 8 aspects, the 364 target items over the 6 domains and 11 tasks, the
+// 34 dispatching units, the 45 teams of 131 people (teams.go), and four
+// months of field work (field.go): the records and photos cadres file,
+// with the report's exact counts for March–June 2026, their reviews,
+// March's approval, field checks, targets' progress, problems solved and
+// the half-year's assessment with its lights; and the accounts of the
+// department, the town admins, the three administrators and every team
+// member.
 package demo
 
 import (
@@ -24,11 +29,17 @@ import (
 
 // Services are the domain services the demo drives.
 type Services struct {
-	Org       domain.OrgService
-	Users     domain.UserService
-	Campaigns domain.CampaignService
-	Ledger    domain.LedgerService
-	Teams     domain.TeamService
+	Org         domain.OrgService
+	Users       domain.UserService
+	Campaigns   domain.CampaignService
+	Ledger      domain.LedgerService
+	Teams       domain.TeamService
+	Field       domain.FieldService
+	Photos      domain.PhotoService
+	Reviews     domain.ReviewService
+	Approvals   domain.ApprovalService
+	Assessments domain.AssessmentService
+	FieldChecks domain.FieldCheckService
 }
 
 // Account is an account the demo made, with its password (shown once).
@@ -48,7 +59,15 @@ type District struct {
 	Problems   int
 	Targets    int
 	Units      []domain.Unit
+	Teams      []domain.Team
+	Records    int // field records filed
+	Photos     int
 	Accounts   []Account
+
+	townAdmins map[string]string // town → its admin's account
+	problems   []domain.Problem
+	targets    []domain.Target
+	projectIDs map[string]*filed // village name → its first project
 }
 
 // The report's numbers.
@@ -105,13 +124,22 @@ type Options struct {
 	// Password makes each other account's password, shown once; the
 	// account changes it at its first sign-in.
 	Password func() string
+	// Clock is the clock the services run on; the demo moves it through
+	// the four months of work.
+	Clock *Clock
+	// IDs makes the ids of the records the phones would make, from the
+	// same source as the services' ids.
+	IDs domain.IDs
 }
+
+// addFunc makes an account and keeps its password for the listing.
+type addFunc func(role domain.Role, name, phone string, in domain.UserInput) (domain.User, error)
 
 // Build makes the district.
 func Build(ctx context.Context, s Services, o Options) (District, error) {
-	var d District
+	d := District{townAdmins: map[string]string{}}
 	sys := domain.System("demo")
-	add := func(role domain.Role, name, phone string, in domain.UserInput) (domain.User, error) {
+	var add addFunc = func(role domain.Role, name, phone string, in domain.UserInput) (domain.User, error) {
 		in.Name, in.Phone, in.Role = name, phone, role
 		in.Password = o.Password()
 		u, err := s.Users.Create(ctx, sys, in)
@@ -153,9 +181,11 @@ func Build(ctx context.Context, s Services, o Options) (District, error) {
 		return d, err
 	}
 	for i, t := range d.Towns {
-		if _, err := add(domain.RoleTownAdmin, t.Name+"组织委员", fmt.Sprintf("139054310%02d", i), domain.UserInput{TownID: t.ID}); err != nil {
+		u, err := add(domain.RoleTownAdmin, t.Name+"组织委员", fmt.Sprintf("139054310%02d", i), domain.UserInput{TownID: t.ID})
+		if err != nil {
 			return d, err
 		}
+		d.townAdmins[t.ID] = u.ID
 	}
 	if err := buildRound(ctx, s, asAdmin, &d); err != nil {
 		return d, err
@@ -164,6 +194,13 @@ func Build(ctx context.Context, s Services, o Options) (District, error) {
 		return d, err
 	}
 	if err := buildUnits(ctx, s, asAdmin, &d); err != nil {
+		return d, err
+	}
+	crews, err := buildTeams(ctx, s, asAdmin, &d, add)
+	if err != nil {
+		return d, err
+	}
+	if err := buildField(ctx, s, o, &d, crews, asAdmin); err != nil {
 		return d, err
 	}
 	return d, nil
@@ -310,9 +347,11 @@ func buildLedgers(ctx context.Context, s Services, c domain.Caller, d *District)
 		v := d.Selections[i%NumDistrict]
 		a := aspects[i%len(aspects)]
 		desc := descriptions[a]
-		if _, err := s.Ledger.CreateProblem(ctx, c, v.VillageID, domain.ProblemInput{CampaignID: &d.Campaign.ID, Aspect: &a, Description: &desc, Source: &source}); err != nil {
+		pb, err := s.Ledger.CreateProblem(ctx, c, v.VillageID, domain.ProblemInput{CampaignID: &d.Campaign.ID, Aspect: &a, Description: &desc, Source: &source})
+		if err != nil {
 			return fmt.Errorf("demo: problem: %w", err)
 		}
+		d.problems = append(d.problems, pb)
 		d.Problems++
 	}
 	tasks := []struct{ task, domain, title string }{
@@ -336,10 +375,12 @@ func buildLedgers(ctx context.Context, s Services, c domain.Caller, d *District)
 		if i%4 == 3 {
 			kind = "differentiated"
 		}
-		if _, err := s.Ledger.CreateTarget(ctx, c, v.VillageID, domain.TargetInput{CampaignID: &d.Campaign.ID, Domain: &t.domain, Task: &t.task,
-			Kind: &kind, Title: &t.title, Year: &year, Due: &due}); err != nil {
+		tg, err := s.Ledger.CreateTarget(ctx, c, v.VillageID, domain.TargetInput{CampaignID: &d.Campaign.ID, Domain: &t.domain, Task: &t.task,
+			Kind: &kind, Title: &t.title, Year: &year, Due: &due})
+		if err != nil {
 			return fmt.Errorf("demo: target: %w", err)
 		}
+		d.targets = append(d.targets, tg)
 		d.Targets++
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"zhucun/demo"
 	"zhucun/domain"
 	"zhucun/passwd"
 )
@@ -29,7 +30,7 @@ func TestDemoDistrict(t *testing.T) {
 		envVars := map[string]string{"ZHUCUN_DATA_DIR": dir, "ZHUCUN_ADMIN_PHONE": "13900000000", "ZHUCUN_ADMIN_PASSWORD": testPassword,
 			"ZHUCUN_SECOND_FACTOR_ROLES": "none", "ZHUCUN_LOG_LEVEL": "error"}
 		var out bytes.Buffer
-		if err := run(ctx, []string{"demo"}, func(k string) string { return envVars[k] }, nil, &out, io.Discard); err != nil {
+		if err := demoCmd(ctx, nil, func(k string) string { return envVars[k] }, &out, io.Discard, passwd.Fast()); err != nil {
 			t.Fatalf("demo: %v\n%s", err, out.String())
 		}
 		if !strings.Contains(out.String(), "602 villages") || !strings.Contains(out.String(), "sec_admin") {
@@ -134,5 +135,111 @@ func TestDemoDistrict(t *testing.T) {
 	}
 	if u := e.do(t, req{method: "GET", path: "/api/v1/units?limit=500", token: tok}).items(); len(u) != 34 {
 		t.Fatalf("%d units", len(u))
+	}
+	checkDemoTeams(t, e, tok)
+	checkDemoCounts(t, e, tok, first)
+}
+
+// demoReport is what the report gives for March–June 2026, at district
+// level, on the reported basis.
+var demoReport = map[string]int64{
+	"leader_research_visits": demo.NumLeaderResearch, "unit_research_visits": demo.NumUnitResearch,
+	"committee_meetings": demo.NumCommitteeMeetings, "party_members_visited": demo.NumPartyMembers,
+	"households_visited": demo.NumHouseholds, "conflicts_identified": demo.NumConflicts, "disputes_resolved": demo.NumResolved,
+	"reserve_candidates": demo.NumReserve, "projects_active": demo.NumProjectsActive, "funds_fen": demo.FundsFen,
+	"losses_recovered_fen": demo.GuojiRecoveredFen, "targets_set": demo.NumTargets, "problems_listed": demo.NumProblems,
+}
+
+// checkDemoCounts asks the district's summary for March–June 2026 and
+// finds the report's numbers (27, 163, 398, 1,263, 40, 20, 19, 40+, 37,
+// more than 5 million yuan), then finds that the ten towns add up to
+// them, and the villages of a town to the town.
+func checkDemoCounts(t *testing.T, e *env, tok string, ids map[string]string) {
+	t.Helper()
+	const period = "from=2026-03-01&to=2026-06-30"
+	metrics := func(q string) map[string]any {
+		r := e.do(t, req{method: "GET", path: "/api/v1/stats/summary?" + period + q, token: tok})
+		want(t, r, 200)
+		return r.json["metrics"].(map[string]any)
+	}
+	district := metrics("&scope=district")
+	for k, n := range demoReport {
+		if got := district[k]; got != float64(n) {
+			t.Errorf("district %s = %v, the report says %d", k, got, n)
+		}
+	}
+	if district["unit_research_visits"].(float64) < 40 || district["funds_fen"].(float64) <= 5_000_000_00 {
+		t.Errorf("unit research %v (40+), funds %v fen (over 5M yuan)", district["unit_research_visits"], district["funds_fen"])
+	}
+	sum := map[string]float64{}
+	var towns []string
+	for k, id := range ids {
+		if !strings.Contains(k, "/") {
+			towns = append(towns, id)
+		}
+	}
+	for _, tid := range towns {
+		for k, v := range metrics("&scope=town&id=" + tid) {
+			if f, ok := v.(float64); ok {
+				sum[k] += f
+			}
+		}
+	}
+	for k := range demoReport {
+		if sum[k] != district[k] {
+			t.Errorf("the towns' %s add up to %v, the district's is %v", k, sum[k], district[k])
+		}
+	}
+	// The villages of 杜店街道 (郭集's town) add up to the town.
+	rows := e.do(t, req{method: "GET", path: "/api/v1/stats/villages?" + period + "&townId=" + ids["杜店街道"], token: tok})
+	want(t, rows, 200)
+	town := metrics("&scope=town&id=" + ids["杜店街道"])
+	vsum := map[string]float64{}
+	for _, it := range rows.items() {
+		for k, v := range it["metrics"].(map[string]any) {
+			if f, ok := v.(float64); ok {
+				vsum[k] += f
+			}
+		}
+	}
+	for _, k := range []string{"committee_meetings", "households_visited", "conflicts_identified", "losses_recovered_fen", "funds_fen"} {
+		if vsum[k] != town[k] {
+			t.Errorf("杜店街道's villages' %s add up to %v, the town's is %v", k, vsum[k], town[k])
+		}
+	}
+	if town["losses_recovered_fen"] != float64(demo.GuojiRecoveredFen) {
+		t.Errorf("杜店街道 recovered %v fen; 郭集's 850万 is in it", town["losses_recovered_fen"])
+	}
+}
+
+// checkDemoTeams finds the 45 teams of 131 people, every district team
+// mixing the three age tiers.
+func checkDemoTeams(t *testing.T, e *env, tok string) {
+	t.Helper()
+	teams := e.do(t, req{method: "GET", path: "/api/v1/teams?limit=500", token: tok}).items()
+	if len(teams) != demo.NumTeams {
+		t.Fatalf("%d teams", len(teams))
+	}
+	people := map[string]bool{}
+	leaders, cadres := map[string]bool{}, map[string]bool{}
+	for _, tm := range teams {
+		tv := e.do(t, req{method: "GET", path: "/api/v1/teams/" + tm["id"].(string), token: tok})
+		want(t, tv, 200)
+		for _, m := range tv.json["members"].([]any) {
+			m := m.(map[string]any)
+			people[m["userId"].(string)] = true
+			if m["unitId"] != nil && m["unitId"] != "" {
+				cadres[m["userId"].(string)] = true
+			}
+		}
+		if tm["level"] == "district" {
+			leaders[tm["leaderId"].(string)] = true
+			if miss, _ := tv.json["missingTiers"].([]any); len(miss) > 0 {
+				t.Errorf("district team %s lacks tiers %v", tm["id"], miss)
+			}
+		}
+	}
+	if len(people) != demo.NumPeople || len(cadres) != demo.NumCadres || len(leaders) != demo.NumDistrict {
+		t.Fatalf("%d people, %d district cadres, %d leading district leaders", len(people), len(cadres), len(leaders))
 	}
 }

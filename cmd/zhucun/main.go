@@ -4,6 +4,7 @@
 //	zhucun user add -phone ...   create an account from the shell
 //	zhucun backup FILE           copy the embedded database (while it runs)
 //	zhucun restore FILE          put a copy back (server stopped)
+//	zhucun demo                  build the source report's district into an empty data directory
 //	zhucun version               print the version
 package main
 
@@ -17,6 +18,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"zhucun/passwd"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -37,14 +40,15 @@ func main() {
 const usage = `usage: zhucun <command> [flags]
 
 commands:
-  serve          run the API server
+  serve          run the API server and the console (serve -demo: build the demo district first, into a new data directory)
   user add       create an account (password from ZHUCUN_USER_PASSWORD or standard input)
   stats verify   recount every count from the records and list differences (server stopped)
   stats rebuild  replace the counts with that recount (server stopped)
   audit verify   check the audit trail's chain of seals: any entry changed, removed or inserted (server stopped)
   audit prune -before YYYY-MM-DD
                  remove audit entries older than that date (180 days at least) as one verified segment
-  demo           build the source report's district into an empty data directory (towns, villages, the round, ledgers, units, accounts)
+  demo           build the source report's district into an empty data directory: towns, villages, the round, ledgers,
+                 units, teams, four months of field records with photos, reviews, approvals and assessments, accounts
   backup FILE    write a consistent copy of the embedded database, also while the server runs
   restore FILE   put such a copy back in place of the embedded database (server stopped)
   version        print the version
@@ -62,9 +66,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	switch args[0] {
 	case "serve":
+		rest, withDemo := withoutFlag(args[1:], "demo")
+		if withDemo {
+			// serve --demo: the demo district first, when the directory is new.
+			if err := demoCmd(ctx, rest, getenv, stdout, stderr, passwd.Default()); err != nil && !errors.Is(err, errDemoBuilt) {
+				return err
+			}
+		}
 		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 		fs.SetOutput(stderr)
-		cfg, err := parseConfig(fs, args[1:], getenv)
+		cfg, err := parseConfig(fs, rest, getenv)
 		if err != nil {
 			return err
 		}
@@ -81,7 +92,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "audit":
 		return auditCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "demo":
-		return demoCmd(ctx, args[1:], getenv, stdout, stderr)
+		return demoCmd(ctx, args[1:], getenv, stdout, stderr, passwd.Default())
 	case "restore":
 		return restoreCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "healthcheck":
@@ -130,4 +141,19 @@ func buildVersion() string {
 		}
 	}
 	return "dev"
+}
+
+// withoutFlag returns args without the boolean flag name (-name or
+// --name), and whether it was there.
+func withoutFlag(args []string, name string) ([]string, bool) {
+	var out []string
+	found := false
+	for _, a := range args {
+		if a == "-"+name || a == "--"+name {
+			found = true
+			continue
+		}
+		out = append(out, a)
+	}
+	return out, found
 }
