@@ -9,9 +9,9 @@ import (
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/xuri/excelize/v2"
 
 	"zhucun/domain"
+	"zhucun/sheets"
 )
 
 // exportArgs reads ?townId= and the period.
@@ -42,87 +42,19 @@ func (s *server) ledgerXLSX(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	sheets, err := s.svc.Exports.Sheets(ctx(c), caller(c), townID, p, basis)
+	ss, err := s.svc.Exports.Sheets(ctx(c), caller(c), townID, p, basis)
 	if err != nil {
 		return asQueryErr(err)
 	}
 	if err := s.auditExport(c, "ledger.xlsx", townID); err != nil {
 		return err
 	}
-	f := excelize.NewFile()
-	for i, sh := range sheets {
-		if i == 0 {
-			if err := f.SetSheetName("Sheet1", sh.Name); err != nil {
-				return err
-			}
-		} else if _, err := f.NewSheet(sh.Name); err != nil {
-			return err
-		}
-		// Printed landscape, one page wide.
-		fit := true
-		if err := f.SetSheetProps(sh.Name, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
-			return err
-		}
-		orient, wide, tall := "landscape", 1, 0
-		if err := f.SetPageLayout(sh.Name, &excelize.PageLayoutOptions{Orientation: &orient, FitToWidth: &wide, FitToHeight: &tall}); err != nil {
-			return err
-		}
-		sw, err := f.NewStreamWriter(sh.Name)
-		if err != nil {
-			return err
-		}
-		// Wide enough for the Chinese headers; text columns wider.
-		if err := sw.SetColWidth(1, len(sh.Header), 14); err != nil {
-			return err
-		}
-		first := 16.0
-		if sh.Key == "summary" {
-			first = 30
-		}
-		if err := sw.SetColWidth(1, 1, first); err != nil {
-			return err
-		}
-		header := make([]any, len(sh.Header))
-		for j, h := range sh.Header {
-			header[j] = h
-		}
-		if err := sw.SetRow("A1", header); err != nil {
-			return err
-		}
-		for r, row := range sh.Rows {
-			cell, _ := excelize.CoordinatesToCellName(1, r+2)
-			// Text is written as text, never as a formula, whatever it starts with.
-			if err := sw.SetRow(cell, textCells(row)); err != nil {
-				return err
-			}
-		}
-		if err := sw.Flush(); err != nil {
-			return err
-		}
-	}
 	name := "整顿台账-" + p.From + "-" + p.To + ".xlsx"
 	c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="ledger.xlsx"; filename*=UTF-8''`+urlEscape(name))
 	pr, pw := io.Pipe()
-	go func() {
-		_, err := f.WriteTo(pw)
-		_ = f.Close()
-		_ = pw.CloseWithError(err)
-	}()
+	go func() { _ = pw.CloseWithError(sheets.WriteXLSX(pw, ss)) }()
 	return c.SendStream(pr)
-}
-
-// textCells marks strings as plain text cells.
-func textCells(row []any) []any {
-	out := make([]any, len(row))
-	for i, v := range row {
-		if s, ok := v.(string); ok {
-			out[i] = excelize.Cell{Value: s}
-		} else {
-			out[i] = v
-		}
-	}
-	return out
 }
 
 // sheetCSV streams one sheet as CSV (UTF-8 with a BOM, for Excel); text
