@@ -13,12 +13,14 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/cors"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/golang-jwt/jwt/v5"
@@ -53,6 +55,10 @@ type Config struct {
 	ReadyTimeout time.Duration
 	// Location is the campaign's time zone, for "today" in dates.
 	Location *time.Location
+	// Console, when set, serves every path outside the API's own (the web
+	// console at /); it is told the client's address and the request id
+	// in the web package's headers, and sets its own security policy.
+	Console http.Handler
 }
 
 // Services are the domain services the handlers call.
@@ -148,7 +154,46 @@ func New(cfg Config, svc Services) *API {
 		}))
 	}
 	s.register(app)
+	s.mountConsole(app)
 	return &API{App: app, routes: s.routes}
+}
+
+// Headers the console's mount sets on each request it hands the console:
+// the client's address (as the proxy settings give it) and the request id.
+const (
+	ConsoleAddrHeader      = "X-Zhucun-Client-Addr"
+	ConsoleRequestIDHeader = "X-Zhucun-Request-Id"
+)
+
+// consolePath reports whether a path is the console's: every path but the
+// API's, its reference and the probes.
+func (s *server) consolePath(p string) bool {
+	if s.cfg.Console == nil {
+		return false
+	}
+	switch {
+	case p == "/api" || strings.HasPrefix(p, "/api/"), p == "/docs" || strings.HasPrefix(p, "/docs/"),
+		p == "/healthz", p == "/readyz", p == "/metrics", p == "/openapi.yaml":
+		return false
+	}
+	return true
+}
+
+// mountConsole hands the console's paths to it, after every API route.
+func (s *server) mountConsole(app *fiber.App) {
+	if s.cfg.Console == nil {
+		return
+	}
+	h := adaptor.HTTPHandler(s.cfg.Console)
+	app.Use(func(c *fiber.Ctx) error {
+		if !s.consolePath(c.Path()) {
+			return c.Next()
+		}
+		// Set, not added: a client's own header of that name is replaced.
+		c.Request().Header.Set(ConsoleAddrHeader, c.IP())
+		c.Request().Header.Set(ConsoleRequestIDHeader, requestID(c))
+		return h(c)
+	})
 }
 
 // bufferBody reads a request's body whole, refusing one over maxBody with
@@ -241,14 +286,19 @@ func routeLabel(c *fiber.Ctx) string {
 }
 
 func (s *server) securityHeaders(c *fiber.Ctx) error {
-	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
-	c.Set(fiber.HeaderXFrameOptions, "DENY")
-	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
 	c.Set("Cross-Origin-Opener-Policy", "same-origin")
 	c.Set("Cross-Origin-Resource-Policy", "same-origin")
-	if strings.HasPrefix(c.Path(), "/docs") {
+	if !s.consolePath(c.Path()) { // the console sets these itself
+		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+		c.Set(fiber.HeaderXFrameOptions, "DENY")
+		c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
+	}
+	switch {
+	case s.consolePath(c.Path()):
+		// The console sets its own policy (its own scripts and styles).
+	case strings.HasPrefix(c.Path(), "/docs"):
 		c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
-	} else {
+	default:
 		c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'none'; frame-ancestors 'none'")
 		c.Set(fiber.HeaderCacheControl, "no-store")
 	}

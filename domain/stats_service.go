@@ -2,7 +2,9 @@ package domain
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -379,6 +381,57 @@ func (s StatsService) Villages(ctx context.Context, c Caller, townID string, p P
 			row.Team = &t
 		}
 		out = append(out, row)
+	}
+	return out, nil
+}
+
+// SelectedLight is a selected village's level and light, for the map.
+type SelectedLight struct {
+	VillageID string
+	Level     Level
+	Light     VillageLight
+}
+
+// SelectedLights answers the light, as of the period's end (or today if
+// sooner), of each village in the caller's scope (of a town when townID
+// is set) that the latest campaign selecting it selected: a few dozen
+// villages, whatever the district's size, so the map never counts the
+// villages outside the round.
+func (s StatsService) SelectedLights(ctx context.Context, c Caller, townID string, p Period) ([]SelectedLight, error) {
+	f := VillageFilter{Scope: c.VillageScope(), TownID: townID}
+	if f.Scope.Empty() {
+		return nil, nil
+	}
+	levels, _, err := s.levelsAndTeams(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := s.Ledger.LedgerSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	assessments, err := s.Assessments.Assessments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	day := min(p.To, Today(s.Now(), s.Loc))
+	ids := slices.Sorted(maps.Keys(levels))
+	out := make([]SelectedLight, 0, len(ids))
+	for _, id := range ids {
+		v, err := s.Org.GetVillage(ctx, id, f.Scope)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		if townID != "" && v.TownID != townID {
+			continue
+		}
+		light, err := lightOf(ctx, s.Stats, snap, assessments, v, day)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, SelectedLight{VillageID: id, Level: levels[id], Light: light})
 	}
 	return out, nil
 }

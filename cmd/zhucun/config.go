@@ -41,6 +41,7 @@ type Config struct {
 	AccessTTL     time.Duration
 	RefreshTTL    time.Duration
 	RefreshIdle   time.Duration // a session unused this long is dead
+	ConsoleIdle   time.Duration // a console session unused this long is signed out
 	// Password policy and the roles that sign in with a second factor.
 	PasswordMaxAge      time.Duration // 0: passwords never expire
 	PasswordHistory     int
@@ -117,7 +118,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 		return def
 	}
 	var c Config
-	var tz, cors, proxies, accessTTL, refreshTTL, refreshIdle, skew, backfill, leaseTTL string
+	var tz, cors, proxies, accessTTL, refreshTTL, refreshIdle, consoleIdle, skew, backfill, leaseTTL string
 	var pwMaxAge, pwHistory, factorRoles string
 	var s3secure, maxBytes, urlTTL, uploadTTL, timeFar, farMetres, onpostMetres, green, yellow, templates string
 	fs.StringVar(&c.Addr, "addr", env("ZHUCUN_ADDR", ":8080"), "listen address (ZHUCUN_ADDR)")
@@ -131,6 +132,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	fs.StringVar(&c.ProxyHeader, "proxy-header", getenv("ZHUCUN_PROXY_HEADER"), "header with the client address, e.g. X-Forwarded-For (ZHUCUN_PROXY_HEADER)")
 	fs.StringVar(&proxies, "trusted-proxies", getenv("ZHUCUN_TRUSTED_PROXIES"), "comma-separated proxy addresses or CIDRs (ZHUCUN_TRUSTED_PROXIES)")
 	fs.StringVar(&accessTTL, "access-ttl", env("ZHUCUN_ACCESS_TTL", "15m"), "access token lifetime (ZHUCUN_ACCESS_TTL)")
+	fs.StringVar(&consoleIdle, "console-idle", env("ZHUCUN_CONSOLE_IDLE", "30m"), "the console signs out a session idle this long (ZHUCUN_CONSOLE_IDLE)")
 	fs.StringVar(&refreshTTL, "refresh-ttl", env("ZHUCUN_REFRESH_TTL", "720h"), "refresh token lifetime (ZHUCUN_REFRESH_TTL)")
 	fs.StringVar(&pwMaxAge, "password-max-age", env("ZHUCUN_PASSWORD_MAX_AGE", "2160h"), "a password this old must be changed; 0: never (ZHUCUN_PASSWORD_MAX_AGE, 90 days)")
 	fs.StringVar(&pwHistory, "password-history", env("ZHUCUN_PASSWORD_HISTORY", "5"), "a new password may not repeat the account's last this many (ZHUCUN_PASSWORD_HISTORY)")
@@ -245,6 +247,9 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	}
 	if c.AccessTTL, err = parseDuration(accessTTL, time.Minute, 24*time.Hour); err != nil {
 		return c, &configError{"ZHUCUN_ACCESS_TTL", accessTTL, err.Error()}
+	}
+	if c.ConsoleIdle, err = parseDuration(consoleIdle, time.Second, 30*time.Minute); err != nil {
+		return c, &configError{"ZHUCUN_CONSOLE_IDLE", consoleIdle, err.Error()}
 	}
 	if c.RefreshTTL, err = parseDuration(refreshTTL, time.Hour, 365*24*time.Hour); err != nil {
 		return c, &configError{"ZHUCUN_REFRESH_TTL", refreshTTL, err.Error()}

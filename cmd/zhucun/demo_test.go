@@ -25,7 +25,7 @@ func TestDemoDistrict(t *testing.T) {
 		t.Skip("the demo command runs on the embedded store")
 	}
 	ctx := context.Background()
-	run1 := func() (map[string]string, *env) {
+	run1 := func() (map[string]string, *env, string) {
 		dir := t.TempDir()
 		envVars := map[string]string{"ZHUCUN_DATA_DIR": dir, "ZHUCUN_ADMIN_PHONE": "13900000000", "ZHUCUN_ADMIN_PASSWORD": testPassword,
 			"ZHUCUN_SECOND_FACTOR_ROLES": "none", "ZHUCUN_LOG_LEVEL": "error"}
@@ -73,10 +73,10 @@ func TestDemoDistrict(t *testing.T) {
 				break
 			}
 		}
-		return ids, e
+		return ids, e, out.String()
 	}
-	first, e := run1()
-	second, _ := run1()
+	first, e, printed := run1()
+	second, _, _ := run1()
 	if len(first) != 10+602 {
 		t.Fatalf("%d towns and villages", len(first))
 	}
@@ -138,6 +138,7 @@ func TestDemoDistrict(t *testing.T) {
 	}
 	checkDemoTeams(t, e, tok)
 	checkDemoCounts(t, e, tok, first)
+	checkConsole(t, e, tok, first, printed)
 }
 
 // demoReport is what the report gives for March–June 2026, at district

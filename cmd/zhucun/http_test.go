@@ -74,9 +74,10 @@ func TestErrorsAreProblems(t *testing.T) {
 
 func TestPanicIs500WithoutInternals(t *testing.T) {
 	e := newEnv(t)
-	e.api.App.Get("/boom", func(*fiber.Ctx) error { panic("secret internal state at db.go:42") })
-	e.api.App.Get("/fail", func(*fiber.Ctx) error { return errors.New("dial tcp 10.0.0.5:27017: secret") })
-	for _, p := range []string{"/boom", "/fail"} {
+	// Under /api: the console serves every other path.
+	e.api.App.Get("/api/v1/boom", func(*fiber.Ctx) error { panic("secret internal state at db.go:42") })
+	e.api.App.Get("/api/v1/fail", func(*fiber.Ctx) error { return errors.New("dial tcp 10.0.0.5:27017: secret") })
+	for _, p := range []string{"/api/v1/boom", "/api/v1/fail"} {
 		res, err := e.api.App.Test(httptest.NewRequest("GET", p, nil), -1)
 		if err != nil {
 			t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"zhucun/storage/blob"
 	"zhucun/storage/mongo"
 	"zhucun/storage/sqlite"
+	"zhucun/web"
 	"zhucun/wechat"
 )
 
@@ -384,7 +385,16 @@ func build(cfg Config, d deps) (built, error) {
 		FieldChecks: domain.FieldCheckService{Store: d.store, Org: d.store, Photos: d.store, Records: d.store, Audit: audit,
 			Now: d.now, Loc: cfg.TZ},
 	}
+	console, err := web.New(web.Config{Secure: cfg.TLSCertFile != "", Idle: cfg.ConsoleIdle, Now: d.now, Loc: cfg.TZ, Logger: d.log,
+		AddrHeader: api.ConsoleAddrHeader, RequestIDHeader: api.ConsoleRequestIDHeader},
+		web.Services{Auth: svc.Auth, Users: svc.Users, Org: svc.Org, Stats: svc.Stats, Campaigns: svc.Campaigns, Teams: svc.Teams,
+			Ledger: svc.Ledger, Field: svc.Field, Reviews: svc.Reviews, Photos: svc.Photos, Assessments: svc.Assessments,
+			Exports: svc.Exports, Feedback: svc.Feedback, Audit: svc.Audit})
+	if err != nil {
+		return built{}, err
+	}
 	a := api.New(api.Config{
+		Console:  console,
 		Location: cfg.TZ,
 		Version:  buildVersion(), JWTSecret: d.secret, Signer: d.signer, AccessTTL: cfg.AccessTTL,
 		CORSOrigins: cfg.CORSOrigins, ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxy,
