@@ -195,7 +195,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, rq *request) 
 			return err
 		}
 	} else if len(towns) == 1 && cl.Role == domain.RoleTownAdmin {
-		http.Redirect(w, r, "/towns/"+towns[0].ID+"?"+p.Query(), http.StatusSeeOther)
+		http.Redirect(w, r, "/towns/"+towns[0].ID+"?"+string(p.Query()), http.StatusSeeOther)
 		return nil
 	}
 	lights, err := c.svc.Stats.SelectedLights(rq.ctx, cl, "", p.Period)
@@ -242,9 +242,9 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, rq *request) 
 		}
 		v.Towns = append(v.Towns, row)
 	}
-	v.Map = drawMap(villages, lights, p.Query())
+	v.Map = drawMap(villages, lights, string(p.Query()))
 	if cl.Role != domain.RoleTeamLeader && cl.Role != domain.RoleCadre {
-		v.Ledger = "/export/ledger.xlsx?" + p.Query()
+		v.Ledger = "/export/ledger.xlsx?" + string(p.Query())
 	}
 	return c.render(w, rq, http.StatusOK, "overview", "总览", "overview", v)
 }
@@ -332,12 +332,12 @@ func (c *Console) townPage(w http.ResponseWriter, r *http.Request, rq *request) 
 		}
 	}
 	slices.SortStableFunc(v.Selected, func(a, b villageRow) int { return cmp.Compare(a.Level, b.Level) })
-	v.Map = drawMap(villages, lights, p.Query())
+	v.Map = drawMap(villages, lights, string(p.Query()))
 	if v.Trend, err = c.trend(rq, sc.On(p.Basis), r.URL.Query().Get("metric"), p); err != nil {
 		return err
 	}
 	if rq.caller.Role != domain.RoleTeamLeader && rq.caller.Role != domain.RoleCadre {
-		v.Ledger = "/export/ledger.xlsx?" + p.Query() + "&townId=" + url.QueryEscape(t.ID)
+		v.Ledger = "/export/ledger.xlsx?" + string(p.Query()) + "&townId=" + url.QueryEscape(t.ID)
 	}
 	return c.render(w, rq, http.StatusOK, "town", t.Name, "overview", v)
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"html/template"
 	"net/url"
 	"strconv"
 	"strings"
@@ -28,8 +29,9 @@ type periodForm struct {
 
 type option struct{ Value, Label string }
 
-// Query is the picker's state as a query string, for links that keep it.
-func (f periodForm) Query() string { return f.query.Encode() }
+// Query is the picker's state as a query string, for links that keep it
+// (already encoded: the template puts it in a URL as it is).
+func (f periodForm) Query() template.URL { return template.URL(f.query.Encode()) }
 
 // readPeriod reads the picker from the query; the default is this year.
 func readPeriod(q url.Values, now time.Time, loc *time.Location) periodForm {

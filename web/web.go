@@ -155,7 +155,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin")
 	c.mux.ServeHTTP(w, r)
 }
 
@@ -203,6 +203,8 @@ func (c *Console) run(w http.ResponseWriter, r *http.Request, rq *request, h han
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 		if !validCSRF(rq.sess, r) || !sameOrigin(r) {
+			c.log.Warn("console: a form without its CSRF token, or from another site, refused", "path", r.URL.Path,
+				"token", r.PostFormValue("_csrf") != "", "origin", r.Header.Get("Origin"), "host", r.Host, "request_id", c.requestID(r))
 			c.problem(w, r, rq, http.StatusForbidden, "表单已失效", "表单缺少有效的安全令牌（CSRF）。请返回、刷新页面后重新提交。")
 			return
 		}
@@ -212,12 +214,13 @@ func (c *Console) run(w http.ResponseWriter, r *http.Request, rq *request, h han
 	}
 }
 
-// sameOrigin refuses a POST whose Origin names another site (browsers
-// send it on every POST).
+// sameOrigin refuses a POST whose Origin names another site. A browser
+// sends "null" where the referrer policy hides the origin; the token
+// decides then.
 func sameOrigin(r *http.Request) bool {
 	o := r.Header.Get("Origin")
 	if o == "" || o == "null" {
-		return o == ""
+		return true
 	}
 	u, err := url.Parse(o)
 	return err == nil && u.Host == r.Host
