@@ -50,7 +50,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, rq *request) err
 	// A new session id at each step of the sign-in (no fixation).
 	sess := c.sess.start(w, rq.sess, c.cfg.Secure)
 	if c.svc.Auth.NeedsSecondFactor(u) {
-		c.sess.update(sess, func(s *session) { s.pending, s.pendAt, s.flash = u.ID, c.cfg.Now(), next })
+		c.sess.update(sess, func(s *session) { s.pending, s.pendAt, s.next = u.ID, c.cfg.Now(), next })
 		http.Redirect(w, r, "/login/factor", http.StatusSeeOther)
 		return nil
 	}
@@ -107,7 +107,7 @@ func (c *Console) factorLogin(w http.ResponseWriter, r *http.Request, rq *reques
 		return c.render(w, rq, http.StatusUnauthorized, "factor", "动态口令", "", map[string]string{"Error": msg})
 	}
 	var next string
-	c.sess.update(rq.sess, func(s *session) { next = s.flash; s.flash = "" })
+	c.sess.update(rq.sess, func(s *session) { next = s.next })
 	sess := c.sess.start(w, rq.sess, c.cfg.Secure)
 	c.sess.update(sess, func(s *session) { s.userID, s.factors = u.ID, domain.FactorsBoth })
 	http.Redirect(w, r, localNext(next), http.StatusSeeOther)

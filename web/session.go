@@ -36,6 +36,7 @@ type session struct {
 	factors string // domain.FactorPassword, or FactorsBoth
 	pending string // the account whose password was right, waiting for its code
 	pendAt  time.Time
+	next    string // where the sign-in goes once the code is right
 	created time.Time
 	seen    time.Time
 	// flash is a message shown once on the next page.

@@ -11,6 +11,7 @@
 // `zhucun serve` on it, and measures: a village's 50 newest reports
 // (p50/p95); summaries of the district, a town and a village for a month, a
 // quarter and a custom 200-day range, and the village table of a town
+// (p50/p95); the console's 总览 and a town's page, rendered whole
 // (p50/p95); how soon a summary shows a submit; submit throughput and
 // latency with 16 cadres (p50/p99); and one 500-item sync; beside the raw
 // driver's insertOne rate on the embedded store in the same run.
@@ -27,9 +28,12 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -175,13 +179,22 @@ func run() error {
 		fmt.Printf("| %d | %v | %s / %s / %s | %s |\n", res.records, res.rebuild.Round(100*time.Millisecond), ms(res.tableFirst),
 			ms(pct(res.table, 50)), ms(pct(res.table, 95)), ms(res.fresh))
 	}
+	fmt.Println()
+	fmt.Println("| records | console page (rendered whole) | p50 / p95 |")
+	fmt.Println("| --- | --- | --- |")
+	for _, res := range results {
+		for _, name := range []string{"总览 (this quarter)", "总览 (this year)", "a town (this year)"} {
+			fmt.Printf("| %d | %s | %s / %s |\n", res.records, name, ms(pct(res.pages[name], 50)), ms(pct(res.pages[name], 95)))
+		}
+	}
 	return nil
 }
 
 // zhucun is the binary with the store's settings.
 func (o options_) zhucun(args ...string) *exec.Cmd {
 	cmd := exec.Command(o.bin, args...)
-	cmd.Env = append(os.Environ(), "ZHUCUN_DATA_DIR="+o.dir, "ZHUCUN_LOG_LEVEL=error")
+	// The benchmark signs in with passwords alone.
+	cmd.Env = append(os.Environ(), "ZHUCUN_DATA_DIR="+o.dir, "ZHUCUN_LOG_LEVEL=error", "ZHUCUN_SECOND_FACTOR_ROLES=none")
 	if o.uri != "" {
 		cmd.Env = append(cmd.Env, "ZHUCUN_MONGO_URI="+o.uri)
 	}
@@ -370,6 +383,7 @@ type result struct {
 	rebuild              time.Duration
 	summaries            map[string]map[string][]time.Duration // scope → period kind → latencies
 	tableFirst, fresh    time.Duration
+	pages                map[string][]time.Duration // the console's pages, whole
 	table                []time.Duration
 	listP50, listP95     time.Duration
 	submitRate           float64
@@ -459,6 +473,9 @@ func measure(o options_, org *orgSet) (result, error) {
 	res.listP50, res.listP95 = pct(lat, 50), pct(lat, 95)
 	if o.stats {
 		if err := measureStats(hc, base, admin.AccessToken, org, &res); err != nil {
+			return res, err
+		}
+		if err := measurePages(base, org, &res); err != nil {
 			return res, err
 		}
 	}
@@ -612,6 +629,58 @@ func measureStats(hc *http.Client, base, token string, org *orgSet, res *result)
 			res.tableFirst = time.Since(t0)
 		} else {
 			res.table = append(res.table, time.Since(t0))
+		}
+	}
+	return nil
+}
+
+// measurePages signs in to the console with its form, as a browser does,
+// and times 总览 and a town's page, each rendered whole, 50 times.
+func measurePages(base string, org *orgSet, res *result) error {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return err
+	}
+	hc := &http.Client{Timeout: 30 * time.Second, Jar: jar}
+	get := func(path string) (string, error) {
+		r, err := hc.Get(base + path)
+		if err != nil {
+			return "", err
+		}
+		defer r.Body.Close()
+		b, _ := io.ReadAll(r.Body)
+		if r.StatusCode != 200 {
+			return "", fmt.Errorf("GET %s: %d", path, r.StatusCode)
+		}
+		return string(b), nil
+	}
+	login, err := get("/login")
+	if err != nil {
+		return err
+	}
+	m := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindStringSubmatch(login)
+	if m == nil {
+		return errors.New("no CSRF token on the sign-in page")
+	}
+	r, err := hc.PostForm(base+"/login", url.Values{"_csrf": {m[1]}, "phone": {adminTel}, "password": {password}})
+	if err != nil {
+		return err
+	}
+	r.Body.Close()
+	now := time.Now().In(time.FixedZone("CST", 8*3600))
+	quarter := fmt.Sprintf("%dQ%d", now.Year(), (int(now.Month())+2)/3)
+	res.pages = map[string][]time.Duration{}
+	for name, path := range map[string]string{
+		"总览 (this quarter)":  "/?kind=quarter&quarter=" + quarter,
+		"总览 (this year)":     "/?kind=year&year=" + now.Format("2006"),
+		"a town (this year)": "/towns/" + org.villages[0].TownID + "?kind=year&year=" + now.Format("2006"),
+	} {
+		for range 50 {
+			t0 := time.Now()
+			if _, err := get(path); err != nil {
+				return err
+			}
+			res.pages[name] = append(res.pages[name], time.Since(t0))
 		}
 	}
 	return nil

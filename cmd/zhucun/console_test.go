@@ -17,12 +17,12 @@ import (
 
 // browser is a cookie-keeping client of the console, through the app.
 type browser struct {
-	t       *testing.T
+	t       testing.TB
 	e       *env
 	cookies map[string]string
 }
 
-func newBrowser(t *testing.T, e *env) *browser {
+func newBrowser(t testing.TB, e *env) *browser {
 	return &browser{t: t, e: e, cookies: map[string]string{}}
 }
 
