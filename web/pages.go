@@ -136,8 +136,14 @@ var funcs = template.FuncMap{
 		return slices.Contains(domain.CampaignRoles, c.Role)
 	},
 	"reviewer":  func(c domain.Caller) bool { return slices.Contains(reviewers, c.Role) },
+	"dept":      func(c domain.Caller) bool { return slices.Contains(department, c.Role) },
 	"date":      func(s string) string { return s },
 	"tierCount": func(m map[domain.AgeTier]int, t string) int { return m[domain.AgeTier(t)] },
+	"add":       func(a, b int) int { return a + b },
+	"pct":       func(f float64) float64 { return f * 100 },
+	"unitType": func(t domain.UnitType) string {
+		return map[domain.UnitType]string{domain.UnitParty: "党委部门", domain.UnitPoliticalLegal: "政法部门", domain.UnitEconomic: "经济部门", domain.UnitLine: "业务部门"}[t]
+	},
 }
 
 // townRow is one town of the overview's table.

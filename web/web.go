@@ -133,6 +133,8 @@ func (c *Console) routes() {
 	c.page("GET /towns/{id}", campaignRoles, c.townPage)
 	c.page("GET /villages/{id}", campaignRoles, c.villagePage)
 	c.page("GET /export/ledger.xlsx", []domain.Role{domain.RoleAdmin, domain.RoleLeader, domain.RoleTownAdmin}, c.ledgerDownload)
+	c.page("GET /round", department, c.round)
+	c.page("GET /teams", department, c.teams)
 	c.page("GET /reviews", reviewers, c.reviewQueue)
 	c.page("POST /reviews", reviewers, c.review)
 	c.page("GET /photos/{id}", campaignRoles, c.photo)
@@ -147,6 +149,7 @@ func (c *Console) routes() {
 var (
 	campaignRoles = domain.CampaignRoles
 	reviewers     = []domain.Role{domain.RoleAdmin, domain.RoleTownAdmin, domain.RoleTeamLeader}
+	department    = []domain.Role{domain.RoleAdmin, domain.RoleLeader, domain.RoleTownAdmin}
 )
 
 // ServeHTTP serves a console request.

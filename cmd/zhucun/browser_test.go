@@ -252,6 +252,12 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("the ledger download answered %q", head)
 	}
 
+	// The department's round and teams.
+	browse(t, ctx, "round", chromedp.Navigate(base+"/round"), chromedp.WaitVisible(chromedp.CSS(`#h-cand`)))
+	shoot(t, ctx, dir, "round-1366", 1366, 0)
+	browse(t, ctx, "teams", chromedp.Navigate(base+"/teams"), chromedp.WaitVisible(chromedp.CSS(`table.grid`)))
+	shoot(t, ctx, dir, "teams-1366", 1366, 0)
+
 	// The review queue: approve the first record.
 	browse(t, ctx, "reviews", chromedp.Navigate(base+"/reviews"), chromedp.WaitVisible(chromedp.CSS(`form.review`)))
 	first := value(t, ctx, `form.review input[name="id"]`)

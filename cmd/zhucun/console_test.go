@@ -206,6 +206,16 @@ func checkConsole(t *testing.T, e *env, tok string, ids map[string]string, print
 		!strings.Contains(dl.header.Get("Content-Disposition"), "attachment") {
 		t.Errorf("ledger download: %d %s", dl.status, dl.header.Get("Content-Type"))
 	}
+	// The round: 602 evaluated, 90 on the list, 45 selected; the 45 teams.
+	rp := admin.get("/round")
+	for _, s := range []string{`value="602">602`, `value="90">90`, `value="45">45`, "25 / 20", "郭集居委会", "集体经济空壳村"} {
+		if !strings.Contains(rp.body, s) {
+			t.Errorf("the round's page lacks %q", s)
+		}
+	}
+	if tm := admin.get("/teams"); tm.status != 200 || !strings.Contains(tm.body, "工作组（45）") {
+		t.Errorf("the teams page: %d", tm.status)
+	}
 	// A review from the queue.
 	queue := admin.get("/reviews")
 	idRE := regexp.MustCompile(`name="id" value="([0-9a-f-]{36})"`)
