@@ -402,7 +402,7 @@ func (s ApprovalService) remind(ctx context.Context, a Approval, action string) 
 	villages := []string{a.ScopeID}
 	what := a.Period[:4] + "年" + strings.TrimLeft(a.Period[4:], "0") + "月"
 	if a.Level == ApprovalTown {
-		vs, err := allPages(func(p Page) (List[Village], error) {
+		vs, err := AllPages(func(p Page) (List[Village], error) {
 			return s.Org.ListVillages(ctx, VillageFilter{Scope: Scope{All: true}, TownID: a.ScopeID}, p)
 		})
 		if err != nil {

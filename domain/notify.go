@@ -256,7 +256,7 @@ func (s NotifyService) members(ctx context.Context, villageIDs []string) ([]stri
 		return out, nil
 	}
 	for _, v := range villageIDs {
-		teams, err := allPages(func(p Page) (List[Team], error) {
+		teams, err := AllPages(func(p Page) (List[Team], error) {
 			return s.Teams.ListTeams(ctx, TeamFilter{Scope: Scope{All: true}, VillageID: v}, p)
 		})
 		if err != nil {
@@ -322,7 +322,7 @@ func (s NotifyService) daily(ctx context.Context, today string) error {
 // many records wait for their review.
 func (s NotifyService) reviewSummaries(ctx context.Context) error {
 	for _, role := range []Role{RoleTeamLeader, RoleTownAdmin} {
-		users, err := allPages(func(p Page) (List[User], error) {
+		users, err := AllPages(func(p Page) (List[User], error) {
 			return s.Users.ListUsers(ctx, UserFilter{Scope: Scope{All: true}, Role: role}, p)
 		})
 		if err != nil {
@@ -345,7 +345,7 @@ func (s NotifyService) reviewSummaries(ctx context.Context) error {
 				if len(u.TownIDs) == 0 {
 					continue
 				}
-				vs, err := allPages(func(p Page) (List[Village], error) {
+				vs, err := AllPages(func(p Page) (List[Village], error) {
 					return s.Org.ListVillages(ctx, VillageFilter{Scope: Scope{All: true}, TownID: u.TownIDs[0]}, p)
 				})
 				if err != nil {

@@ -348,7 +348,7 @@ func (s StatsService) Villages(ctx context.Context, c Caller, townID string, p P
 	if f.Scope.Empty() {
 		return nil, nil
 	}
-	villages, err := allPages(func(p Page) (List[Village], error) { return s.Org.ListVillages(ctx, f, p) })
+	villages, err := AllPages(func(p Page) (List[Village], error) { return s.Org.ListVillages(ctx, f, p) })
 	if err != nil {
 		return nil, err
 	}
@@ -440,13 +440,13 @@ func (s StatsService) SelectedLights(ctx context.Context, c Caller, townID strin
 // selected it, and its team in that campaign.
 func (s StatsService) levelsAndTeams(ctx context.Context, f VillageFilter) (map[string]Level, map[string]Team, error) {
 	levels, teams := map[string]Level{}, map[string]Team{}
-	camps, err := allPages(func(p Page) (List[Campaign], error) { return s.Campaigns.ListCampaigns(ctx, p) })
+	camps, err := AllPages(func(p Page) (List[Campaign], error) { return s.Campaigns.ListCampaigns(ctx, p) })
 	if err != nil {
 		return nil, nil, err
 	}
 	slices.SortFunc(camps, func(a, b Campaign) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	for _, cp := range camps { // later campaigns overwrite earlier ones
-		sel, err := allPages(func(p Page) (List[Selection], error) {
+		sel, err := AllPages(func(p Page) (List[Selection], error) {
 			return s.Campaigns.ListSelections(ctx, SelectionFilter{CampaignID: cp.ID, Scope: f.Scope, TownID: f.TownID}, p)
 		})
 		if err != nil {
@@ -455,7 +455,7 @@ func (s StatsService) levelsAndTeams(ctx context.Context, f VillageFilter) (map[
 		for _, x := range sel {
 			levels[x.VillageID] = x.Level
 		}
-		tl, err := allPages(func(p Page) (List[Team], error) {
+		tl, err := AllPages(func(p Page) (List[Team], error) {
 			return s.Teams.ListTeams(ctx, TeamFilter{Scope: f.Scope, CampaignID: cp.ID}, p)
 		})
 		if err != nil {
@@ -468,8 +468,8 @@ func (s StatsService) levelsAndTeams(ctx context.Context, f VillageFilter) (map[
 	return levels, teams, nil
 }
 
-// allPages reads every page of a listing.
-func allPages[T any](fetch func(Page) (List[T], error)) ([]T, error) {
+// AllPages reads every page of a listing (at most 10,000 pages).
+func AllPages[T any](fetch func(Page) (List[T], error)) ([]T, error) {
 	var out []T
 	p := Page{Limit: MaxPageLimit}
 	for range 10000 {

@@ -41,7 +41,7 @@ type roundView struct {
 
 // round shows the latest round (a town admin: its town's villages).
 func (c *Console) round(w http.ResponseWriter, r *http.Request, rq *request) error {
-	camps, err := allOf(func(p domain.Page) (domain.List[domain.Campaign], error) {
+	camps, err := domain.AllPages(func(p domain.Page) (domain.List[domain.Campaign], error) {
 		return c.svc.Campaigns.List(rq.ctx, rq.caller, p)
 	})
 	if err != nil {
@@ -59,7 +59,7 @@ func (c *Console) round(w http.ResponseWriter, r *http.Request, rq *request) err
 	if err != nil {
 		return err
 	}
-	sels, err := allOf(func(p domain.Page) (domain.List[domain.Selection], error) {
+	sels, err := domain.AllPages(func(p domain.Page) (domain.List[domain.Selection], error) {
 		return c.svc.Campaigns.ListSelections(rq.ctx, rq.caller, domain.SelectionFilter{CampaignID: cp.ID, TownID: town}, p)
 	})
 	if err != nil {
@@ -103,7 +103,7 @@ type teamRow struct {
 // teams lists the teams in scope with their age mix and the unit types
 // their villages' problems call for but no member's unit is.
 func (c *Console) teams(w http.ResponseWriter, r *http.Request, rq *request) error {
-	ts, err := allOf(func(p domain.Page) (domain.List[domain.Team], error) {
+	ts, err := domain.AllPages(func(p domain.Page) (domain.List[domain.Team], error) {
 		return c.svc.Teams.ListTeams(rq.ctx, rq.caller, domain.TeamFilter{}, p)
 	})
 	if err != nil {

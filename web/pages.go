@@ -181,7 +181,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, rq *request) 
 	p := readPeriod(r.URL.Query(), c.cfg.Now(), c.cfg.Loc)
 	v := overviewView{P: p}
 	cl := rq.caller
-	towns, err := allOf(func(pg domain.Page) (domain.List[domain.Town], error) {
+	towns, err := domain.AllPages(func(pg domain.Page) (domain.List[domain.Town], error) {
 		return c.svc.Org.ListTowns(rq.ctx, cl, domain.TownFilter{}, pg)
 	})
 	if err != nil {
@@ -208,7 +208,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, rq *request) 
 	if err != nil {
 		return err
 	}
-	villages, err := allOf(func(pg domain.Page) (domain.List[domain.Village], error) {
+	villages, err := domain.AllPages(func(pg domain.Page) (domain.List[domain.Village], error) {
 		return c.svc.Org.ListVillages(rq.ctx, cl, domain.VillageFilter{}, pg)
 	})
 	if err != nil {
@@ -459,21 +459,4 @@ func (c *Console) ledgerDownload(w http.ResponseWriter, r *http.Request, rq *req
 	w.Header().Set("Content-Disposition", `attachment; filename="ledger.xlsx"; filename*=UTF-8''`+url.PathEscape(name))
 	w.Header().Set("Cache-Control", "no-store")
 	return sheets.WriteXLSX(w, ss)
-}
-
-// allOf reads every page of a listing.
-func allOf[T any](fetch func(domain.Page) (domain.List[T], error)) ([]T, error) {
-	var out []T
-	p := domain.Page{Limit: domain.MaxPageLimit}
-	for {
-		l, err := fetch(p)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l.Items...)
-		if l.Next == "" {
-			return out, nil
-		}
-		p.After = l.Next
-	}
 }

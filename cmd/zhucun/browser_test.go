@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -18,7 +15,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"zhucun/domain"
-	"zhucun/passwd"
 )
 
 // chromium finds Debian's Chromium. Without it the browser tests skip,
@@ -44,37 +40,14 @@ func consoleServer(t *testing.T) (base string, printed string, clk *clock, b bui
 	if !onEmbedded() {
 		t.Skip("the demo runs on the embedded store")
 	}
-	ctx := context.Background()
-	dir := t.TempDir()
-	vars := map[string]string{"ZHUCUN_DATA_DIR": dir, "ZHUCUN_ADMIN_PHONE": "13900000000", "ZHUCUN_ADMIN_PASSWORD": testPassword, "ZHUCUN_LOG_LEVEL": "error"}
-	getenv := func(k string) string { return vars[k] }
-	var out bytes.Buffer
-	if err := demoCmd(ctx, nil, getenv, &out, io.Discard, passwd.Fast()); err != nil {
-		t.Fatalf("demo: %v", err)
-	}
-	cfg, err := parseConfig(newFlagSet(), nil, getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := openStores(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.close(ctx) })
-	clk = &clock{now: time.Now().UTC()}
-	b, err = build(cfg, deps{store: st.db, now: clk.Now, hasher: passwd.Fast(), log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
-		secret: []byte("test-secret-test-secret-test-secret!"), sealer: st.sealer,
-		phone: domain.DefaultPhonePolicy, addr: domain.DefaultAddrPolicy, blobs: st.blobs})
-	if err != nil {
-		t.Fatal(err)
-	}
+	printed, clk, b, _ = demoDistrict(t, map[string]string{})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = b.api.App.Listener(ln) }()
 	t.Cleanup(func() { _ = b.api.App.Shutdown() })
-	return "http://" + ln.Addr().String(), out.String(), clk, b
+	return "http://" + ln.Addr().String(), printed, clk, b
 }
 
 // shots is where screenshots go: ZHUCUN_SCREENSHOTS, or the test's own

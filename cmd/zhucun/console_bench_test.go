@@ -3,15 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"slices"
 	"testing"
 	"time"
 
 	"zhucun/domain"
-	"zhucun/passwd"
 )
 
 // BenchmarkConsolePages measures 总览 and a town's page server-side on the
@@ -23,28 +20,7 @@ func BenchmarkConsolePages(b *testing.B) {
 		b.Skip("the demo runs on the embedded store")
 	}
 	ctx := context.Background()
-	vars := map[string]string{"ZHUCUN_DATA_DIR": b.TempDir(), "ZHUCUN_ADMIN_PHONE": "13900000000", "ZHUCUN_ADMIN_PASSWORD": testPassword,
-		"ZHUCUN_SECOND_FACTOR_ROLES": "none", "ZHUCUN_LOG_LEVEL": "error"}
-	getenv := func(k string) string { return vars[k] }
-	if err := demoCmd(ctx, nil, getenv, io.Discard, io.Discard, passwd.Fast()); err != nil {
-		b.Fatal(err)
-	}
-	cfg, err := parseConfig(newFlagSet(), nil, getenv)
-	if err != nil {
-		b.Fatal(err)
-	}
-	st, err := openStores(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.close(ctx) })
-	clk := &clock{now: time.Now().UTC()}
-	bt, err := build(cfg, deps{store: st.db, now: clk.Now, hasher: passwd.Fast(), log: slog.New(slog.DiscardHandler),
-		secret: []byte("test-secret-test-secret-test-secret!"), sealer: st.sealer,
-		phone: domain.DefaultPhonePolicy, addr: domain.DefaultAddrPolicy, blobs: st.blobs})
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, clk, bt, st := demoDistrict(b, map[string]string{"ZHUCUN_SECOND_FACTOR_ROLES": "none"})
 	e := &env{api: bt.api, store: st.db, clock: clk, logs: &bytes.Buffer{}}
 	br := newBrowser(b, e)
 	br.signIn("13900000000", testPassword, "")

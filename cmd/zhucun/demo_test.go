@@ -26,35 +26,14 @@ func TestDemoDistrict(t *testing.T) {
 	}
 	ctx := context.Background()
 	run1 := func() (map[string]string, *env, string) {
-		dir := t.TempDir()
-		envVars := map[string]string{"ZHUCUN_DATA_DIR": dir, "ZHUCUN_ADMIN_PHONE": "13900000000", "ZHUCUN_ADMIN_PASSWORD": testPassword,
-			"ZHUCUN_SECOND_FACTOR_ROLES": "none", "ZHUCUN_LOG_LEVEL": "error"}
-		var out bytes.Buffer
-		if err := demoCmd(ctx, nil, func(k string) string { return envVars[k] }, &out, io.Discard, passwd.Fast()); err != nil {
-			t.Fatalf("demo: %v\n%s", err, out.String())
-		}
-		if !strings.Contains(out.String(), "602 villages") || !strings.Contains(out.String(), "sec_admin") {
-			t.Fatalf("demo said: %s", out.String())
+		vars := map[string]string{"ZHUCUN_SECOND_FACTOR_ROLES": "none"}
+		out, clk, b, st := demoDistrict(t, vars)
+		if !strings.Contains(out, "602 villages") || !strings.Contains(out, "sec_admin") {
+			t.Fatalf("demo said: %s", out)
 		}
 		// A second demo into the same directory is refused.
-		if err := run(ctx, []string{"demo"}, func(k string) string { return envVars[k] }, nil, io.Discard, io.Discard); err == nil {
+		if err := run(ctx, []string{"demo"}, func(k string) string { return vars[k] }, nil, io.Discard, io.Discard); err == nil {
 			t.Fatal("a demo over a built district ran")
-		}
-		cfg, err := parseConfig(newFlagSet(), nil, func(k string) string { return envVars[k] })
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := openStores(ctx, cfg, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.close(ctx) })
-		clk := &clock{now: time.Now().UTC()}
-		b, err := build(cfg, deps{store: st.db, now: clk.Now, hasher: passwd.Fast(), log: slog.New(slog.DiscardHandler),
-			secret: []byte("test-secret-test-secret-test-secret!"), sealer: st.sealer,
-			phone: domain.DefaultPhonePolicy, addr: domain.DefaultAddrPolicy, blobs: st.blobs})
-		if err != nil {
-			t.Fatal(err)
 		}
 		e := &env{api: b.api, store: st.db, spec: loadSpec(t), clock: clk, logs: &bytes.Buffer{}}
 		ids := map[string]string{}
@@ -73,7 +52,7 @@ func TestDemoDistrict(t *testing.T) {
 				break
 			}
 		}
-		return ids, e, out.String()
+		return ids, e, out
 	}
 	first, e, printed := run1()
 	second, _, _ := run1()
@@ -139,6 +118,42 @@ func TestDemoDistrict(t *testing.T) {
 	checkDemoTeams(t, e, tok)
 	checkDemoCounts(t, e, tok, first)
 	checkConsole(t, e, tok, first, printed)
+}
+
+// demoDistrict builds the demo district into a new data directory (vars
+// add to the demo's settings; the directory is put in them) and opens it
+// as serve would, on a settable clock starting now. It answers what the
+// demo printed.
+func demoDistrict(t testing.TB, vars map[string]string) (printed string, clk *clock, b built, st *stores) {
+	t.Helper()
+	ctx := context.Background()
+	for k, v := range map[string]string{"ZHUCUN_DATA_DIR": t.TempDir(), "ZHUCUN_ADMIN_PHONE": "13900000000",
+		"ZHUCUN_ADMIN_PASSWORD": testPassword, "ZHUCUN_LOG_LEVEL": "error"} {
+		if _, set := vars[k]; !set {
+			vars[k] = v
+		}
+	}
+	getenv := func(k string) string { return vars[k] }
+	var out bytes.Buffer
+	if err := demoCmd(ctx, nil, getenv, &out, io.Discard, passwd.Fast()); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+	cfg, err := parseConfig(newFlagSet(), nil, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err = openStores(ctx, cfg, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.close(ctx) })
+	clk = &clock{now: time.Now().UTC()}
+	b, err = build(cfg, deps{store: st.db, now: clk.Now, hasher: passwd.Fast(), log: slog.New(slog.DiscardHandler),
+		secret: []byte("test-secret-test-secret-test-secret!"), sealer: st.sealer,
+		phone: domain.DefaultPhonePolicy, addr: domain.DefaultAddrPolicy, blobs: st.blobs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), clk, b, st
 }
 
 // demoReport is what the report gives for March–June 2026, at district
