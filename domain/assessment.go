@@ -283,14 +283,31 @@ type VillageLight struct {
 	Provisional string // the live light, shown beside an assessment's
 }
 
+// lightWindows are the two reads a village's light on a day needs: the
+// week up to the day, and every day up to 30 days before it.
+func lightWindows(day string) (week Period, openTo string) {
+	d, _ := time.Parse(DateLayout, day)
+	return Period{From: d.AddDate(0, 0, -6).Format(DateLayout), To: day}, d.AddDate(0, 0, -30).Format(DateLayout)
+}
+
 // lightOf works out a village's light on a day.
 func lightOf(ctx context.Context, stats StatsStore, snap LedgerSnapshot, assessments []Assessment, vil Village, day string) (VillageLight, error) {
-	var out VillageLight
-	d, _ := time.Parse(DateLayout, day)
-	week, err := stats.PeriodCounts(ctx, StatsVillage(vil.ID), Period{From: d.AddDate(0, 0, -6).Format(DateLayout), To: day})
+	weekP, openTo := lightWindows(day)
+	week, err := stats.PeriodCounts(ctx, StatsVillage(vil.ID), weekP)
 	if err != nil {
-		return out, err
+		return VillageLight{}, err
 	}
+	open, err := stats.CumulativeCounts(ctx, StatsVillage(vil.ID), openTo)
+	if err != nil {
+		return VillageLight{}, err
+	}
+	return lightFrom(snap, assessments, vil, day, week, open), nil
+}
+
+// lightFrom is a village's light on a day from its counts of the week up
+// to it and of every day to 30 days before it (lightWindows).
+func lightFrom(snap LedgerSnapshot, assessments []Assessment, vil Village, day string, week, open Counts) VillageLight {
+	var out VillageLight
 	if week[MOnPostDays] == 0 {
 		out.Reasons = append(out.Reasons, LightReason{Code: ReasonNoOnPost})
 	}
@@ -299,10 +316,6 @@ func lightOf(ctx context.Context, stats StatsStore, snap LedgerSnapshot, assessm
 		out.Reasons = append(out.Reasons, LightReason{Code: ReasonTargetsOverdue, Count: l.targetsOverdue})
 	}
 	// Open disputes identified 30 days or more before the day.
-	open, err := stats.CumulativeCounts(ctx, StatsVillage(vil.ID), d.AddDate(0, 0, -30).Format(DateLayout))
-	if err != nil {
-		return out, err
-	}
 	old := open[MDisputesOpen]
 	if old > 0 {
 		out.Reasons = append(out.Reasons, LightReason{Code: ReasonDisputesOpen, Count: old})
@@ -347,5 +360,5 @@ func lightOf(ctx context.Context, stats StatsStore, snap LedgerSnapshot, assessm
 		}
 	}
 	slices.SortFunc(out.Reasons, func(a, b LightReason) int { return strings.Compare(a.Code, b.Code) })
-	return out, nil
+	return out
 }

@@ -346,6 +346,11 @@ type StatsStore interface {
 	PeriodCounts(ctx context.Context, scope string, p Period) (Counts, error)
 	// CumulativeCounts returns a scope's event counts of every day up to to.
 	CumulativeCounts(ctx context.Context, scope, to string) (Counts, error)
+	// PeriodCountsOf is PeriodCounts of several scopes in one read, by
+	// scope; a scope with no counts may be absent (its counts are zero).
+	PeriodCountsOf(ctx context.Context, scopes []string, p Period) (map[string]Counts, error)
+	// CumulativeCountsOf is CumulativeCounts of several scopes in one read.
+	CumulativeCountsOf(ctx context.Context, scopes []string, to string) (map[string]Counts, error)
 	// CountedDays lists, in order, the days from from to to (both
 	// included) on which a day-counting key (StatEvent.Cadre) counted in
 	// any of the villages.

@@ -2,10 +2,10 @@ package domain
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -187,6 +187,15 @@ func (s StatsService) summary(ctx context.Context, sc StatsScope, p Period, snap
 	if err != nil {
 		return Summary{}, fmt.Errorf("summary: %w", err)
 	}
+	return s.summaryFrom(sc, p, snap, counts, cum), nil
+}
+
+// summaryFrom is a summary from a scope's counts of the period and of
+// every day up to its end.
+func (s StatsService) summaryFrom(sc StatsScope, p Period, snap LedgerSnapshot, counts, cum Counts) Summary {
+	if sc.Basis == "" {
+		sc.Basis = BasisReported
+	}
 	m := map[string]any{}
 	for i, name := range EventMetricNames {
 		if i != MProjectsStarted && i != MProjectsCompleted && i != MDisputesOpen {
@@ -203,7 +212,7 @@ func (s StatsService) summary(ctx context.Context, sc StatsScope, p Period, snap
 	} else {
 		m["onpost_rate"] = nil
 	}
-	return Summary{Scope: sc, Period: p, Metrics: m}, nil
+	return Summary{Scope: sc, Period: p, Metrics: m}
 }
 
 // latestProgress is each target's latest progress on or before a day
@@ -366,16 +375,15 @@ func (s StatsService) Villages(ctx context.Context, c Caller, townID string, p P
 	if err != nil {
 		return nil, err
 	}
+	vc, err := s.villageCounts(ctx, villages, basis, p, day)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]VillageRow, 0, len(villages))
 	for _, v := range villages {
-		sum, err := s.summary(ctx, villageStats(v.ID).On(basis), p, snap)
-		if err != nil {
-			return nil, err
-		}
-		light, err := lightOf(ctx, s.Stats, snap, assessments, v, day)
-		if err != nil {
-			return nil, err
-		}
+		sc := villageStats(v.ID).On(basis)
+		sum := s.summaryFrom(sc, p, snap, vc.period[sc.countKey()], vc.cum[sc.countKey()])
+		light := lightFrom(snap, assessments, v, day, vc.week[StatsVillage(v.ID)], vc.open[StatsVillage(v.ID)])
 		row := VillageRow{Village: v, Metrics: sum.Metrics, Level: levels[v.ID], Light: light}
 		if t, ok := teams[v.ID]; ok {
 			row.Team = &t
@@ -383,6 +391,34 @@ func (s StatsService) Villages(ctx context.Context, c Caller, townID string, p P
 		out = append(out, row)
 	}
 	return out, nil
+}
+
+// villageCounts are the counts a table of villages needs, by count key:
+// each village's period and up to its end (on the basis), and the two
+// windows of its light on day.
+type villageCounts struct{ period, cum, week, open map[string]Counts }
+
+// villageCounts reads them in four reads, whatever the number of villages.
+func (s StatsService) villageCounts(ctx context.Context, villages []Village, basis string, p Period, day string) (villageCounts, error) {
+	var keys, plain []string
+	for _, v := range villages {
+		keys = append(keys, villageStats(v.ID).On(basis).countKey())
+		plain = append(plain, StatsVillage(v.ID))
+	}
+	week, openTo := lightWindows(day)
+	var out villageCounts
+	var err error
+	if out.period, err = s.Stats.PeriodCountsOf(ctx, keys, p); err != nil {
+		return out, err
+	}
+	if out.cum, err = s.Stats.CumulativeCountsOf(ctx, keys, p.To); err != nil {
+		return out, err
+	}
+	if out.week, err = s.Stats.PeriodCountsOf(ctx, plain, week); err != nil {
+		return out, err
+	}
+	out.open, err = s.Stats.CumulativeCountsOf(ctx, plain, openTo)
+	return out, err
 }
 
 // SelectedLight is a selected village's level and light, for the map.
@@ -415,23 +451,20 @@ func (s StatsService) SelectedLights(ctx context.Context, c Caller, townID strin
 		return nil, err
 	}
 	day := min(p.To, Today(s.Now(), s.Loc))
-	ids := slices.Sorted(maps.Keys(levels))
-	out := make([]SelectedLight, 0, len(ids))
-	for _, id := range ids {
-		v, err := s.Org.GetVillage(ctx, id, f.Scope)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		} else if err != nil {
-			return nil, err
-		}
-		if townID != "" && v.TownID != townID {
-			continue
-		}
-		light, err := lightOf(ctx, s.Stats, snap, assessments, v, day)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, SelectedLight{VillageID: id, Level: levels[id], Light: light})
+	villages, err := s.Org.VillagesByIDs(ctx, slices.Collect(maps.Keys(levels)))
+	if err != nil {
+		return nil, err
+	}
+	villages = slices.DeleteFunc(villages, func(v Village) bool { return !f.Scope.Matches(v.ID, v.TownID) || townID != "" && v.TownID != townID })
+	slices.SortFunc(villages, func(a, b Village) int { return strings.Compare(a.ID, b.ID) })
+	vc, err := s.villageCounts(ctx, villages, BasisReported, p, day)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SelectedLight, 0, len(villages))
+	for _, v := range villages {
+		light := lightFrom(snap, assessments, v, day, vc.week[StatsVillage(v.ID)], vc.open[StatsVillage(v.ID)])
+		out = append(out, SelectedLight{VillageID: v.ID, Level: levels[v.ID], Light: light})
 	}
 	return out, nil
 }

@@ -520,6 +520,34 @@ func (s *Store) CumulativeCounts(ctx context.Context, scope, to string) (domain.
 	return c, nil
 }
 
+// PeriodCountsOf returns the event counts of several scopes for a period.
+func (s *Store) PeriodCountsOf(ctx context.Context, scopes []string, p domain.Period) (map[string]domain.Counts, error) {
+	return s.countsOf(ctx, "period counts", scopes, bson.D{{Key: "$gte", Value: p.From[:7]}, {Key: "$lte", Value: p.To[:7]}}, p.From, p.To)
+}
+
+// CumulativeCountsOf returns the event counts of several scopes up to to.
+func (s *Store) CumulativeCountsOf(ctx context.Context, scopes []string, to string) (map[string]domain.Counts, error) {
+	return s.countsOf(ctx, "cumulative counts", scopes, bson.D{{Key: "$lte", Value: to[:7]}}, "0000-01-01", to)
+}
+
+// countsOf sums the month documents of several scopes, read in one query.
+func (s *Store) countsOf(ctx context.Context, what string, scopes []string, months bson.D, from, to string) (map[string]domain.Counts, error) {
+	out := make(map[string]domain.Counts, len(scopes))
+	if len(scopes) == 0 {
+		return out, nil
+	}
+	rows, err := findAll[countDoc](ctx, s, colCounts, bson.D{{Key: "scope", Value: bson.D{{Key: "$in", Value: scopes}}}, {Key: "month", Value: months}}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	for _, d := range rows {
+		c := out[d.Scope]
+		sumDoc(&c, d, from, to)
+		out[d.Scope] = c
+	}
+	return out, nil
+}
+
 // storedCounts reads every count document as days.
 func (s *Store) storedCounts(ctx context.Context) (map[string]domain.DayCounts, error) {
 	rows, err := findAll[countDoc](ctx, s, colCounts, bson.D{}, nil)

@@ -104,6 +104,49 @@ func (s *Store) CumulativeCounts(ctx context.Context, scope, to string) (domain.
 	return s.sumCounts(ctx, "cumulative counts", "scope = ? AND day <= ?", scope, to)
 }
 
+// PeriodCountsOf returns the event counts of several scopes for a period.
+func (s *Store) PeriodCountsOf(ctx context.Context, scopes []string, p domain.Period) (map[string]domain.Counts, error) {
+	return s.sumCountsOf(ctx, "period counts", scopes, (&where{}).in("scope", scopes).raw("day >= ? AND day <= ?", p.From, p.To))
+}
+
+// CumulativeCountsOf returns the event counts of several scopes up to to.
+func (s *Store) CumulativeCountsOf(ctx context.Context, scopes []string, to string) (map[string]domain.Counts, error) {
+	return s.sumCountsOf(ctx, "cumulative counts", scopes, (&where{}).in("scope", scopes).raw("day <= ?", to))
+}
+
+// sumCountsOf sums the counts of the rows w selects, by scope, in one query.
+func (s *Store) sumCountsOf(ctx context.Context, what string, scopes []string, w *where) (map[string]domain.Counts, error) {
+	out := make(map[string]domain.Counts, len(scopes))
+	if len(scopes) == 0 {
+		return out, nil
+	}
+	err := s.read(ctx, func(ctx context.Context, db querier) error {
+		rows, err := db.QueryContext(ctx, "SELECT scope, "+sumColumns()+" FROM counts"+w.sql()+" GROUP BY scope", w.args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var scope string
+			var c domain.Counts
+			dst := make([]any, 1+len(c))
+			dst[0] = &scope
+			for i := range c {
+				dst[i+1] = &c[i]
+			}
+			if err := rows.Scan(dst...); err != nil {
+				return err
+			}
+			out[scope] = c
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
 // CountedDays lists the days from–to on which a day-counting key counted
 // in any of the villages.
 func (s *Store) CountedDays(ctx context.Context, villageIDs []string, key, from, to string) ([]string, error) {

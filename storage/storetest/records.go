@@ -232,12 +232,31 @@ func testCountsExactAcrossCrashes(t *testing.T, b Backend) {
 				return k
 			}
 			var sum int64
-			for _, sc := range []string{domain.StatsTown("t1"), domain.StatsTown("t2")} {
-				c, err := s.PeriodCounts(ctx, key(sc), q)
+			scopes := []string{key(domain.StatsTown("t1")), key(domain.StatsTown("t2")), key(domain.StatsDistrict), key("t:none")}
+			many, err := s.PeriodCountsOf(ctx, scopes, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			manyCum, err := s.CumulativeCountsOf(ctx, scopes, q.To)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, sc := range scopes {
+				c, err := s.PeriodCounts(ctx, sc, q)
 				if err != nil {
 					t.Fatal(err)
 				}
-				sum += c[domain.MHouseholdsVisited]
+				cum, err := s.CumulativeCounts(ctx, sc, q.To)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// One read of several scopes answers what a read of each does.
+				if many[sc] != c || manyCum[sc] != cum {
+					t.Fatalf("%s: %s counts %v in one read of several, %v alone (cumulative %v, %v)", when, sc, many[sc], c, manyCum[sc], cum)
+				}
+				if sc == key(domain.StatsTown("t1")) || sc == key(domain.StatsTown("t2")) {
+					sum += c[domain.MHouseholdsVisited]
+				}
 			}
 			d, err := s.PeriodCounts(ctx, key(domain.StatsDistrict), q)
 			if err != nil {
