@@ -65,6 +65,8 @@ type Services struct {
 	Exports     domain.ExportService
 	Feedback    domain.FeedbackService
 	Audit       domain.Auditor
+	Approvals   domain.ApprovalService
+	FieldChecks domain.FieldCheckService
 }
 
 // Console is the console's HTTP handler.
@@ -135,6 +137,11 @@ func (c *Console) routes() {
 	c.page("GET /export/ledger.xlsx", []domain.Role{domain.RoleAdmin, domain.RoleLeader, domain.RoleTownAdmin}, c.ledgerDownload)
 	c.page("GET /round", department, c.round)
 	c.page("GET /teams", department, c.teams)
+	c.page("GET /approvals", reviewers, c.approvals)
+	c.page("POST /approvals", []domain.Role{domain.RoleAdmin, domain.RoleTownAdmin}, c.act)
+	c.page("GET /field-checks", department, c.fieldChecks)
+	c.page("GET /assessments", department, c.assessments)
+	c.page("GET /accounts", []domain.Role{domain.RoleAdmin, domain.RoleLeader, domain.RoleTownAdmin}, c.accounts)
 	c.page("GET /reviews", reviewers, c.reviewQueue)
 	c.page("POST /reviews", reviewers, c.review)
 	c.page("GET /photos/{id}", campaignRoles, c.photo)

@@ -216,6 +216,22 @@ func checkConsole(t *testing.T, e *env, tok string, ids map[string]string, print
 	if tm := admin.get("/teams"); tm.status != 200 || !strings.Contains(tm.body, "工作组（45）") {
 		t.Errorf("the teams page: %d", tm.status)
 	}
+	// Approvals: March approved in every selected village; field checks; the half-year's assessments.
+	if ap := admin.get("/approvals?state=approved"); ap.status != 200 || strings.Count(ap.body, "<td>202603</td>") != 45 {
+		t.Errorf("the approvals page: %d, %d March months approved", ap.status, strings.Count(ap.body, "<td>202603</td>"))
+	}
+	if fc := admin.get("/field-checks"); fc.status != 200 || !strings.Contains(fc.body, "（“四不两直”，12 次）") {
+		t.Errorf("the field checks page: %d", fc.status)
+	}
+	as := admin.get("/assessments?half=2026S1")
+	if as.status != 200 || strings.Count(as.body, `<td class="num">`) != 45 || strings.Contains(as.body, "未评估") {
+		t.Errorf("the assessments page: %d, %d assessed", as.status, strings.Count(as.body, `<td class="num">`))
+	}
+	// Accounts: phones masked in the list (PIPL).
+	if ac := admin.get("/accounts?role=town_admin"); ac.status != 200 || strings.Count(ac.body, "组织委员") != 10 ||
+		strings.Contains(ac.body, "13905431005") || !strings.Contains(ac.body, "139****1005") {
+		t.Errorf("the accounts page: %d", ac.status)
+	}
 	// A review from the queue.
 	queue := admin.get("/reviews")
 	idRE := regexp.MustCompile(`name="id" value="([0-9a-f-]{36})"`)
@@ -271,6 +287,12 @@ func checkConsole(t *testing.T, e *env, tok string, ids map[string]string, print
 	}
 	if p := ta.get("/towns/" + town + "?" + q); p.status != 200 {
 		t.Errorf("the town admin's own town: %d", p.status)
+	}
+	if p := ta.get("/accounts"); p.status != 200 || strings.Contains(p.body, "市东街道组织委员") || !strings.Contains(p.body, "杜店街道组织委员") {
+		t.Errorf("a town admin's accounts page shows other towns' accounts: %d", p.status)
+	}
+	if p := ta.get("/approvals"); p.status != 200 || strings.Count(p.body, "<td>202603</td>") == 0 || strings.Count(p.body, "<td>202603</td>") >= 45 {
+		t.Errorf("a town admin's approvals: %d, %d months", p.status, strings.Count(p.body, "<td>202603</td>"))
 	}
 	// Idle for 30 minutes: signed out.
 	e.clock.Advance(31 * time.Minute)

@@ -389,7 +389,7 @@ func build(cfg Config, d deps) (built, error) {
 		AddrHeader: api.ConsoleAddrHeader, RequestIDHeader: api.ConsoleRequestIDHeader},
 		web.Services{Auth: svc.Auth, Users: svc.Users, Org: svc.Org, Stats: svc.Stats, Campaigns: svc.Campaigns, Teams: svc.Teams,
 			Ledger: svc.Ledger, Field: svc.Field, Reviews: svc.Reviews, Photos: svc.Photos, Assessments: svc.Assessments,
-			Exports: svc.Exports, Feedback: svc.Feedback, Audit: svc.Audit})
+			Exports: svc.Exports, Feedback: svc.Feedback, Audit: svc.Audit, Approvals: svc.Approvals, FieldChecks: svc.FieldChecks})
 	if err != nil {
 		return built{}, err
 	}
