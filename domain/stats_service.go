@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -407,18 +408,19 @@ func (s StatsService) villageCounts(ctx context.Context, villages []Village, bas
 	}
 	week, openTo := lightWindows(day)
 	var out villageCounts
-	var err error
-	if out.period, err = s.Stats.PeriodCountsOf(ctx, keys, p); err != nil {
-		return out, err
+	// The four reads are independent: the store's read pool runs them at once.
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i, read := range []func() error{
+		func() (err error) { out.period, err = s.Stats.PeriodCountsOf(ctx, keys, p); return },
+		func() (err error) { out.cum, err = s.Stats.CumulativeCountsOf(ctx, keys, p.To); return },
+		func() (err error) { out.week, err = s.Stats.PeriodCountsOf(ctx, plain, week); return },
+		func() (err error) { out.open, err = s.Stats.CumulativeCountsOf(ctx, plain, openTo); return },
+	} {
+		wg.Go(func() { errs[i] = read() })
 	}
-	if out.cum, err = s.Stats.CumulativeCountsOf(ctx, keys, p.To); err != nil {
-		return out, err
-	}
-	if out.week, err = s.Stats.PeriodCountsOf(ctx, plain, week); err != nil {
-		return out, err
-	}
-	out.open, err = s.Stats.CumulativeCountsOf(ctx, plain, openTo)
-	return out, err
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // SelectedLight is a selected village's level and light, for the map.
