@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/base64"
 	"errors"
+	"html/template"
 	"net/http"
 	"strings"
 
@@ -180,7 +181,7 @@ func passwordErrors(de *domain.Error) []string {
 type enrolView struct {
 	Enrolled bool
 	Secret   string
-	QR       string // a data: URL of the PNG
+	QR       template.URL // a data: URL of the PNG we made
 	Codes    []string
 	Error    string
 }
@@ -206,7 +207,7 @@ func (c *Console) startEnrol(w http.ResponseWriter, r *http.Request, rq *request
 	if err != nil {
 		return err
 	}
-	v := enrolView{Secret: e.Secret, QR: "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)}
+	v := enrolView{Secret: e.Secret, QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))}
 	return c.render(w, rq, http.StatusOK, "enrol", "绑定动态口令", "", v)
 }
 

@@ -157,6 +157,9 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.Submit(chromedp.CSS(`#password`)),
 		chromedp.WaitVisible(chromedp.CSS(`img[alt="动态口令二维码"]`)),
 	)
+	if w := read(t, ctx, chromedp.Evaluate[int](`document.querySelector('img[alt="动态口令二维码"]').naturalWidth`)); w < 100 {
+		t.Errorf("the QR code did not load (%d px wide)", w)
+	}
 	secret := read(t, ctx, chromedp.Text(chromedp.CSS(`main code`)))
 	key, err := domain.DecodeTOTPSecret(strings.TrimSpace(secret))
 	if err != nil {
