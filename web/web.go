@@ -12,6 +12,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -393,16 +394,25 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, rq *request, err 
 	c.problem(w, r, rq, http.StatusInternalServerError, "服务暂时不可用", "处理请求时出错，请稍后再试。")
 }
 
-// fieldMessages is a validation error in Chinese where we have the words.
+// fieldNames and fieldCodes put a validation error in Chinese.
+var (
+	fieldNames = map[string]string{"comment": "意见", "text": "内容", "answer": "答复", "kind": "类别", "topic": "关于",
+		"period": "时段", "decision": "审核决定", "id": "记录", "from": "开始日期", "to": "结束日期", "version": "版本"}
+	fieldCodes = map[string]string{domain.FieldRequired: "必须填写", domain.FieldInvalid: "格式不正确", domain.FieldUnknown: "不存在或不在您的范围内",
+		domain.FieldTaken: "已被占用", domain.FieldRange: "超出允许的范围"}
+)
+
+// fieldMessages is a validation error in Chinese: each field and what is
+// wrong with it.
 func fieldMessages(de *domain.Error) string {
 	if len(de.Fields) == 0 {
-		return de.Message
+		return "提交的内容不符合要求，请检查后重试。"
 	}
 	var out []string
 	for _, f := range de.Fields {
-		out = append(out, f.Field+"："+f.Message)
+		out = append(out, cmp.Or(fieldNames[f.Field], f.Field)+"："+cmp.Or(fieldCodes[f.Code], "不符合要求"))
 	}
-	return strings.Join(out, "；")
+	return strings.Join(out, "；") + "。"
 }
 
 // flash keeps a message for the next page.
