@@ -12,6 +12,19 @@ import (
 	"zhucun/domain"
 )
 
+// villageNames names villages by id (those that exist).
+func (c *Console) villageNames(rq *request, ids []string) (map[string]string, error) {
+	vs, err := c.svc.Org.Store.VillagesByIDs(rq.ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]string, len(vs))
+	for _, v := range vs {
+		names[v.ID] = v.Name
+	}
+	return names, nil
+}
+
 // catalogueNames names the catalogues' codes (manifestations, aspects …)
 // by the defaults.
 func catalogueNames(kind domain.CatalogueKind) map[string]string {
@@ -117,13 +130,9 @@ func (c *Console) teams(w http.ResponseWriter, r *http.Request, rq *request) err
 	for i, t := range ts {
 		ids[i] = t.VillageID
 	}
-	vs, err := c.svc.Org.Store.VillagesByIDs(rq.ctx, ids)
+	names, err := c.villageNames(rq, ids)
 	if err != nil {
 		return err
-	}
-	names := map[string]string{}
-	for _, v := range vs {
-		names[v.ID] = v.Name
 	}
 	rows := make([]teamRow, 0, len(ts))
 	for _, t := range ts {
@@ -187,19 +196,15 @@ func btoi(b bool) int {
 
 // scopeNames names the villages and towns of approvals.
 func (c *Console) scopeNames(rq *request, list []domain.Approval) (map[string]string, error) {
-	names := map[string]string{}
 	var vids []string
 	for _, a := range list {
 		if a.Level == domain.ApprovalVillage {
 			vids = append(vids, a.ScopeID)
 		}
 	}
-	vs, err := c.svc.Org.Store.VillagesByIDs(rq.ctx, vids)
+	names, err := c.villageNames(rq, vids)
 	if err != nil {
 		return nil, err
-	}
-	for _, v := range vs {
-		names[v.ID] = v.Name
 	}
 	towns, err := domain.AllPages(func(p domain.Page) (domain.List[domain.Town], error) {
 		return c.svc.Org.ListTowns(rq.ctx, domain.System(rq.caller.RequestID), domain.TownFilter{}, p)
@@ -241,13 +246,9 @@ func (c *Console) fieldChecks(w http.ResponseWriter, r *http.Request, rq *reques
 	for i, fc := range list {
 		ids[i] = fc.VillageID
 	}
-	vs, err := c.svc.Org.Store.VillagesByIDs(rq.ctx, ids)
+	names, err := c.villageNames(rq, ids)
 	if err != nil {
 		return err
-	}
-	names := map[string]string{}
-	for _, v := range vs {
-		names[v.ID] = v.Name
 	}
 	slices.SortStableFunc(list, func(a, b domain.FieldCheck) int { return strings.Compare(b.Date, a.Date) })
 	return c.render(w, rq, http.StatusOK, "fieldchecks", "实地督查", "fieldchecks", map[string]any{"Checks": list, "Names": names})

@@ -94,17 +94,13 @@ func (c *Console) reviewQueue(w http.ResponseWriter, r *http.Request, rq *reques
 	}
 	slices.SortFunc(all, func(a, b domain.Record) int { return cmp.Or(b.At.Compare(a.At), strings.Compare(a.ID, b.ID)) })
 	all = all[:min(len(all), 100)]
-	names := map[string]string{}
 	var ids []string
 	for _, rec := range all {
 		ids = append(ids, rec.VillageID)
 	}
-	vs, err := c.svc.Org.Store.VillagesByIDs(rq.ctx, ids)
+	names, err := c.villageNames(rq, ids)
 	if err != nil {
 		return err
-	}
-	for _, v := range vs {
-		names[v.ID] = v.Name
 	}
 	rows := make([]recordRow, 0, len(all))
 	for _, rec := range all {
